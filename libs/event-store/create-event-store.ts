@@ -1,0 +1,20 @@
+import * as path from 'path';
+import { EventStore } from './port';
+import { SqliteEventStore } from './sqlite/sqlite-event-store';
+
+export interface EventStoreSettings {
+  eventStoreUrl: string | null;
+  dataDir: string;
+  sqliteSync: 'full' | 'normal';
+  pollIntervalMs?: number;
+}
+
+/** EVENTSTORE_URL set: EventStoreDB; otherwise the embedded SQLite store in DATA_DIR/events.db. */
+export async function createEventStore(s: EventStoreSettings): Promise<EventStore> {
+  if (s.eventStoreUrl) {
+    // Loaded lazily so the embedded default never loads the gRPC client.
+    const { EventStoreDbEventStore } = await import('./eventstoredb/eventstoredb-event-store');
+    return EventStoreDbEventStore.connect(s.eventStoreUrl);
+  }
+  return new SqliteEventStore({ file: path.join(s.dataDir, 'events.db'), sync: s.sqliteSync, pollIntervalMs: s.pollIntervalMs });
+}

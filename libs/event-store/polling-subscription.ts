@@ -1,0 +1,107 @@
+import { EventEmitter } from 'events';
+import { StoredEvent, Subscription, SubscriptionHandler } from './port';
+
+export interface PollingSubscriptionOptions {
+  after: bigint;
+  batchSize: number;
+  pollIntervalMs: number;
+  types?: readonly string[];
+  /** Reads up to `max` events after `after`; `end` is the position the read covered (it moves past filtered-out events). */
+  read: (after: bigint, max: number) => Promise<{ events: StoredEvent[]; end: bigint }>;
+  head: () => Promise<bigint>;
+  /** Emits 'appended' when this process appended: wakes the loop at once instead of waiting for the poll. */
+  notifier?: EventEmitter;
+  handler: SubscriptionHandler;
+  onStop?: (s: PollingSubscription) => void;
+}
+
+/**
+ * Catch-up then live, for stores without a push feed across processes: read after the last position until empty,
+ * then wait for a local append or the poll interval. One handler call at a time, in order, no gap, no repeat.
+ */
+export class PollingSubscription implements Subscription {
+  private position: bigint;
+  private stopped = false;
+  private running: Promise<void> | null = null;
+  private wake: (() => void) | null = null;
+  private waiters: Array<{ target: bigint; resolve: () => void; reject: (e: unknown) => void }> = [];
+  private readonly onAppended = () => this.wake?.();
+  private failure: unknown = null;
+
+  constructor(private readonly o: PollingSubscriptionOptions) {
+    this.position = o.after;
+  }
+
+  get lastPosition(): bigint {
+    return this.position;
+  }
+
+  start(): void {
+    this.o.notifier?.on('appended', this.onAppended);
+    this.running = this.loop();
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      let got = 0;
+      try {
+        const { events, end } = await this.o.read(this.position, this.o.batchSize);
+        if (this.stopped) break;
+        if (events.length) await this.o.handler(events);
+        got = end > this.position ? 1 : 0;
+        this.position = end;
+        this.settleWaiters();
+      } catch (err) {
+        // A handler failure stops the subscription where it stands; the owner restarts it from its checkpoint.
+        this.failure = err;
+        this.stopped = true;
+        for (const w of this.waiters) w.reject(err);
+        this.waiters = [];
+        break;
+      }
+      if (got === 0) await this.sleep();
+    }
+    this.o.notifier?.off('appended', this.onAppended);
+  }
+
+  private settleWaiters(): void {
+    if (!this.waiters.length) return;
+    const still: typeof this.waiters = [];
+    for (const w of this.waiters) (this.position >= w.target ? w.resolve() : still.push(w));
+    this.waiters = still;
+  }
+
+  private sleep(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.o.pollIntervalMs);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wake = null;
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  async caughtUp(): Promise<void> {
+    if (this.failure) throw this.failure;
+    const head = await this.o.head();
+    if (this.position >= head) return;
+    await new Promise<void>((resolve, reject) => {
+      this.waiters.push({ target: head, resolve, reject });
+      this.wake?.();
+    });
+  }
+
+  get error(): unknown {
+    return this.failure;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.running;
+    this.o.onStop?.(this);
+  }
+}

@@ -1,0 +1,252 @@
+import type Database from 'better-sqlite3';
+import { EventEmitter } from 'events';
+import { openDatabase, SyncMode, describe } from '../../sqlite/open-database';
+import {
+  AppendResult,
+  EventStore,
+  EventStoreUnavailableError,
+  ExpectedRevision,
+  NewEvent,
+  ReadAllOptions,
+  ReadStreamOptions,
+  StoredEvent,
+  SubscribeOptions,
+  Subscription,
+  SubscriptionHandler,
+  WrongExpectedVersionError,
+} from '../port';
+import { PollingSubscription } from '../polling-subscription';
+
+interface PendingAppend {
+  streamId: string;
+  events: NewEvent[];
+  expected: ExpectedRevision;
+  resolve: (r: AppendResult) => void;
+  reject: (e: unknown) => void;
+}
+
+interface Row {
+  position: number | bigint;
+  event_id: string;
+  stream_id: string;
+  revision: number | bigint;
+  type: string;
+  data: string;
+  metadata: string;
+}
+
+export interface SqliteEventStoreOptions {
+  file: string;
+  sync?: SyncMode;
+  /** How often a subscription looks for events appended by other processes sharing the file. */
+  pollIntervalMs?: number;
+  /** Test-only fault hook, called inside the commit path (see test/drills). */
+  faultHook?: (point: 'after-append-before-ack') => void;
+}
+
+/**
+ * The embedded event store: one SQLite file in WAL mode. Appends arriving in the same tick are committed in one
+ * transaction (group commit); each append keeps its own optimistic-concurrency check and its own outcome.
+ */
+export class SqliteEventStore implements EventStore {
+  private readonly db: Database.Database;
+  private readonly notifier = new EventEmitter();
+  private queue: PendingAppend[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private readonly subscriptions = new Set<PollingSubscription>();
+  private readonly stmt: {
+    lastRevision: Database.Statement;
+    byEventId: Database.Statement;
+    insert: Database.Statement;
+    readForward: Database.Statement;
+    readBackward: Database.Statement;
+    readAll: Database.Statement;
+    head: Database.Statement;
+  };
+
+  constructor(private readonly options: SqliteEventStoreOptions) {
+    this.db = openDatabase({ file: options.file, sync: options.sync });
+    try {
+      this.db.exec(`
+        CREATE TABLE IF NOT EXISTS events (
+          position  INTEGER PRIMARY KEY AUTOINCREMENT,
+          event_id  TEXT NOT NULL UNIQUE,
+          stream_id TEXT NOT NULL,
+          revision  INTEGER NOT NULL,
+          type      TEXT NOT NULL,
+          data      TEXT NOT NULL,
+          metadata  TEXT NOT NULL,
+          UNIQUE (stream_id, revision)
+        );
+        CREATE INDEX IF NOT EXISTS events_type ON events(type, position);
+      `);
+      this.stmt = {
+        lastRevision: this.db.prepare('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1').safeIntegers(true),
+        byEventId: this.db.prepare('SELECT position, stream_id FROM events WHERE event_id = ?').safeIntegers(true),
+        insert: this.db.prepare('INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)'),
+        readForward: this.db.prepare('SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?').safeIntegers(true),
+        readBackward: this.db.prepare('SELECT * FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?').safeIntegers(true),
+        readAll: this.db.prepare('SELECT * FROM events WHERE position > ? ORDER BY position ASC LIMIT ?').safeIntegers(true),
+        head: this.db.prepare('SELECT max(position) AS head FROM events').safeIntegers(true),
+      };
+    } catch (err) {
+      this.db.close();
+      throw new EventStoreUnavailableError(`Cannot open the event store ${options.file}: ${describe(err)}`, err);
+    }
+  }
+
+  append(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision = 'any'): Promise<AppendResult> {
+    if (this.closed) return Promise.reject(new EventStoreUnavailableError('The event store is closed.'));
+    if (events.length === 0) return Promise.reject(new Error('append needs at least one event'));
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.queue.push({ streamId, events, expected: expectedRevision, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commits every queued append in one transaction; each append succeeds or fails on its own. */
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const outcomes: Array<{ ok: true; result: AppendResult } | { ok: false; error: unknown }> = [];
+    const run = this.db.transaction(() => {
+      for (const pending of batch) {
+        try {
+          outcomes.push({ ok: true, result: this.appendInTransaction(pending) });
+        } catch (error) {
+          if (error instanceof WrongExpectedVersionError || (error as Error).name === 'PartialDuplicateError') {
+            outcomes.push({ ok: false, error });
+          } else {
+            throw error;
+          }
+        }
+      }
+    });
+    try {
+      run.immediate();
+    } catch (err) {
+      const error = new EventStoreUnavailableError(`Append failed: ${describe(err)}`, err);
+      for (const p of batch) p.reject(error);
+      return;
+    }
+    this.options.faultHook?.('after-append-before-ack');
+    batch.forEach((p, i) => {
+      const o = outcomes[i];
+      if (o.ok) p.resolve(o.result);
+      else p.reject(o.error);
+    });
+    this.notifier.emit('appended');
+  }
+
+  private appendInTransaction(p: PendingAppend): AppendResult {
+    const existing = p.events.map((e) => this.stmt.byEventId.get(e.id) as { position: bigint; stream_id: string } | undefined);
+    const known = existing.filter((x) => x !== undefined);
+    if (known.length === p.events.length) {
+      const last = this.stmt.lastRevision.get(p.streamId) as { revision: bigint } | undefined;
+      return { nextExpectedRevision: last?.revision ?? -1n, position: known[known.length - 1]!.position, duplicate: true };
+    }
+    if (known.length > 0) {
+      const err = new Error(`Some but not all events of this append are already stored in ${p.streamId}`);
+      err.name = 'PartialDuplicateError';
+      throw err;
+    }
+    const lastRow = this.stmt.lastRevision.get(p.streamId) as { revision: bigint } | undefined;
+    const current: bigint | 'no_stream' = lastRow ? lastRow.revision : 'no_stream';
+    const e = p.expected;
+    const ok =
+      e === 'any' ||
+      (e === 'no_stream' && current === 'no_stream') ||
+      (e === 'stream_exists' && current !== 'no_stream') ||
+      (typeof e === 'bigint' && current !== 'no_stream' && current === e);
+    if (!ok) throw new WrongExpectedVersionError(p.streamId, e, current);
+    let revision = current === 'no_stream' ? -1n : current;
+    let position = 0n;
+    for (const ev of p.events) {
+      revision += 1n;
+      const info = this.stmt.insert.run(ev.id, p.streamId, revision, ev.type, JSON.stringify(ev.data ?? null), JSON.stringify(ev.metadata ?? {}));
+      position = BigInt(info.lastInsertRowid);
+    }
+    return { nextExpectedRevision: revision, position, duplicate: false };
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
+    const max = options.maxCount ?? Number.MAX_SAFE_INTEGER;
+    const rows =
+      options.direction === 'backwards'
+        ? (this.stmt.readBackward.all(streamId, options.fromRevision ?? BigInt(Number.MAX_SAFE_INTEGER), max) as Row[])
+        : (this.stmt.readForward.all(streamId, options.fromRevision ?? 0n, max) as Row[]);
+    return rows.map(toStored);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<StoredEvent[]> {
+    return this.readAllSync(options.after ?? -1n, options.maxCount ?? 1000, options.types);
+  }
+
+  /** Synchronous read used by subscriptions and replay (better-sqlite3 is synchronous; this avoids promise churn). */
+  readAllSync(after: bigint, maxCount: number, types?: readonly string[]): StoredEvent[] {
+    if (!types || types.length === 0) return (this.stmt.readAll.all(after, maxCount) as Row[]).map(toStored);
+    // Filter in JS over a bounded window so the position keeps moving even where no event matches.
+    const rows = this.stmt.readAll.all(after, maxCount) as Row[];
+    const wanted = new Set(types);
+    return rows.filter((r) => wanted.has(r.type)).map(toStored);
+  }
+
+  subscribeToAll(handler: SubscriptionHandler, options: SubscribeOptions = {}): Subscription {
+    const sub = new PollingSubscription({
+      after: options.after ?? -1n,
+      batchSize: options.batchSize ?? 500,
+      pollIntervalMs: this.options.pollIntervalMs ?? 50,
+      types: options.types,
+      read: async (after, max) => {
+        // Filtered reads must still advance past non-matching events: read the raw window, filter, report its end.
+        const rows = this.stmt.readAll.all(after, max) as Row[];
+        const end = rows.length ? BigInt(rows[rows.length - 1].position) : after;
+        const wanted = options.types ? new Set(options.types) : null;
+        const events = (wanted ? rows.filter((r) => wanted.has(r.type)) : rows).map(toStored);
+        return { events, end };
+      },
+      head: () => this.headPosition(),
+      notifier: this.notifier,
+      handler,
+      onStop: (s) => this.subscriptions.delete(s),
+    });
+    this.subscriptions.add(sub);
+    sub.start();
+    return sub;
+  }
+
+  async headPosition(): Promise<bigint> {
+    const row = this.stmt.head.get() as { head: bigint | null };
+    return row.head ?? -1n;
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.queue.length) this.flush();
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    this.db.close();
+  }
+}
+
+function toStored(r: Row): StoredEvent {
+  return {
+    id: r.event_id,
+    streamId: r.stream_id,
+    revision: BigInt(r.revision),
+    position: BigInt(r.position),
+    type: r.type,
+    data: JSON.parse(r.data),
+    metadata: JSON.parse(r.metadata),
+  };
+}

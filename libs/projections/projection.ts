@@ -1,0 +1,21 @@
+import { StoredEvent } from '../event-store/port';
+import { ProjectionBatch, ReadStore } from '../read-store/port';
+
+/**
+ * A projection keeps read models from the event log. It declares the event types it handles and the collections it
+ * owns; the runner delivers events in global order, in batches, and commits the batch's writes with the checkpoint.
+ * Handlers must be idempotent for a batch replayed after a crash that did not commit (the transaction makes that
+ * moot on SQLite; on MongoDB the transaction does the same).
+ */
+export interface Projection {
+  readonly name: string;
+  readonly eventTypes: readonly string[];
+  readonly collections: readonly string[];
+  /** Creates indexes; called once at start and after a rebuild's drop. */
+  setup?(store: ReadStore): Promise<void>;
+  handle(event: StoredEvent, batch: ProjectionBatch): Promise<void>;
+  /** Optional: called after each committed batch (for in-memory caches that follow the read model). */
+  afterCommit?(events: StoredEvent[]): void;
+}
+
+export const PROJECTIONS = Symbol('PROJECTIONS');

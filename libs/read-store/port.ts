@@ -1,0 +1,75 @@
+/**
+ * The read store port: document collections for read models (SQLite embedded, MongoDB in production),
+ * and checkpointed batches so a projection's changes and its checkpoint land together.
+ */
+
+export type Scalar = string | number | boolean | null;
+
+/** Equality on a field, or a range / membership operator. Fields may be dotted paths ("a.b"). */
+export type FieldFilter = Scalar | { $gt?: Scalar; $gte?: Scalar; $lt?: Scalar; $lte?: Scalar; $ne?: Scalar; $in?: Scalar[] };
+export type Filter = Record<string, FieldFilter>;
+
+export interface FindOptions {
+  /** Field to sort by and its direction; `_id` breaks ties in the same direction. */
+  sort?: { field: string; direction: 'asc' | 'desc' };
+  limit?: number;
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/**
+ * An update of one document. `set` replaces the named (dotted) fields, `inc` adds to numeric fields
+ * (missing counts as 0), `setOnInsert` applies only when the document is created, `unset` removes fields,
+ * `max`/`min` keep the larger/smaller value.
+ */
+export interface Update {
+  set?: Record<string, unknown>;
+  inc?: Record<string, number>;
+  setOnInsert?: Record<string, unknown>;
+  unset?: string[];
+  max?: Record<string, number | string>;
+  min?: Record<string, number | string>;
+}
+
+export type Doc = { _id: string } & Record<string, unknown>;
+
+export interface Collection<T extends Doc = Doc> {
+  readonly name: string;
+  get(id: string): Promise<T | null>;
+  find(filter?: Filter, options?: FindOptions): Promise<Page<T>>;
+  count(filter?: Filter): Promise<number>;
+  /** Replaces the whole document. */
+  put(doc: T): Promise<void>;
+  upsert(id: string, update: Update): Promise<void>;
+  delete(id: string): Promise<boolean>;
+  /** Declares an index on fields used by filters and sorts (idempotent). */
+  ensureIndex(fields: string[]): Promise<void>;
+}
+
+/** Writes made by a projection for one batch of events; applied with the checkpoint, atomically or idempotently. */
+export interface ProjectionBatch {
+  collection<T extends Doc = Doc>(name: string): Collection<T>;
+}
+
+export interface ReadStore {
+  collection<T extends Doc = Doc>(name: string): Collection<T>;
+  /** Removes every document of the collection. */
+  drop(name: string): Promise<void>;
+  getCheckpoint(projection: string): Promise<bigint>;
+  /**
+   * Runs `apply` and moves the projection's checkpoint to `position`, as one unit: on SQLite one
+   * transaction; on MongoDB a transaction. `apply` receives the checkpoint stored when the unit began;
+   * it must skip events at or below it (another instance may have got there first).
+   */
+  applyBatch(projection: string, position: bigint, apply: (batch: ProjectionBatch, checkpoint: bigint) => Promise<void>): Promise<void>;
+  resetCheckpoint(projection: string): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const READ_STORE = Symbol('READ_STORE');

@@ -1,0 +1,223 @@
+import type Database from 'better-sqlite3';
+import { openDatabase, SyncMode, describe } from '../../sqlite/open-database';
+import { Collection, Doc, Filter, FindOptions, Page, ProjectionBatch, ReadStore, Update } from '../port';
+import { applyUpdate, decodeCursor, encodeCursor } from '../document-update';
+import { AsyncLocalStorage } from 'async_hooks';
+import { Mutex } from '../../concurrency/mutex';
+
+const NAME = /^[a-z][a-z0-9_]{0,62}$/;
+
+/**
+ * Read models in SQLite: one table per collection (`rm_<name>`: id, JSON document), filters and sorts through
+ * json_extract, indexes as expression indexes. A projection's batch and its checkpoint commit in one transaction.
+ */
+export class SqliteReadStore implements ReadStore {
+  readonly db: Database.Database;
+  private readonly collections = new Map<string, SqliteCollection<any>>();
+  /** One writer at a time in this process: a batch's transaction spans awaits, so standalone writes wait for it. */
+  readonly writeLock = new Mutex();
+
+  constructor(options: { file: string; sync?: SyncMode }) {
+    this.db = openDatabase({ file: options.file, sync: options.sync ?? 'normal' });
+    this.db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL, updated_at TEXT NOT NULL)`);
+  }
+
+  collection<T extends Doc = Doc>(name: string): Collection<T> {
+    let c = this.collections.get(name);
+    if (!c) {
+      if (!NAME.test(name)) throw new Error(`Invalid collection name ${name}`);
+      c = new SqliteCollection<T>(this, name);
+      this.collections.set(name, c);
+    }
+    return c as Collection<T>;
+  }
+
+  async drop(name: string): Promise<void> {
+    await this.writeLock.run(async () => {
+      this.collection(name);
+      this.db.prepare(`DELETE FROM rm_${name}`).run();
+    });
+  }
+
+  async getCheckpoint(projection: string): Promise<bigint> {
+    const row = this.db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?').safeIntegers(true).get(projection) as { position: bigint } | undefined;
+    return row ? row.position : -1n;
+  }
+
+  async resetCheckpoint(projection: string): Promise<void> {
+    await this.writeLock.run(async () => {
+      this.db.prepare('DELETE FROM projection_checkpoints WHERE name = ?').run(projection);
+    });
+  }
+
+  private readonly batchContext = new AsyncLocalStorage<boolean>();
+
+  async applyBatch(projection: string, position: bigint, apply: (batch: ProjectionBatch, checkpoint: bigint) => Promise<void>): Promise<void> {
+    await this.writeLock.run(async () => {
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const checkpoint = await this.getCheckpoint(projection);
+        if (position > checkpoint) {
+          await this.batchContext.run(true, () => apply({ collection: (n) => this.collection(n) }, checkpoint));
+          this.db
+            .prepare('INSERT INTO projection_checkpoints (name, position, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at')
+            .run(projection, position, new Date().toISOString());
+        }
+        this.db.exec('COMMIT');
+      } catch (err) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw err;
+      }
+    });
+  }
+
+  /** Runs a standalone write under the process's write lock unless a batch (which holds it) is running it. */
+  write<T>(fn: () => T): Promise<T> {
+    if (this.batchContext.getStore()) return Promise.resolve(fn());
+    return this.writeLock.run(async () => fn());
+  }
+
+  async ping(): Promise<void> {
+    this.db.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    await this.writeLock.run(async () => {
+      if (this.db.open) this.db.close();
+    });
+  }
+
+  describeError(err: unknown): string {
+    return describe(err);
+  }
+}
+
+class SqliteCollection<T extends Doc> implements Collection<T> {
+  private readonly table: string;
+  private readonly getStmt: Database.Statement;
+  private readonly putStmt: Database.Statement;
+  private readonly delStmt: Database.Statement;
+
+  constructor(private readonly store: SqliteReadStore, readonly name: string) {
+    this.table = `rm_${name}`;
+    store.db.exec(`CREATE TABLE IF NOT EXISTS ${this.table} (id TEXT PRIMARY KEY, doc TEXT NOT NULL)`);
+    this.getStmt = store.db.prepare(`SELECT doc FROM ${this.table} WHERE id = ?`);
+    this.putStmt = store.db.prepare(`INSERT INTO ${this.table} (id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc`);
+    this.delStmt = store.db.prepare(`DELETE FROM ${this.table} WHERE id = ?`);
+  }
+
+  async get(id: string): Promise<T | null> {
+    return this.getSync(id);
+  }
+
+  getSync(id: string): T | null {
+    const row = this.getStmt.get(id) as { doc: string } | undefined;
+    return row ? (JSON.parse(row.doc) as T) : null;
+  }
+
+  async find(filter: Filter = {}, options: FindOptions = {}): Promise<Page<T>> {
+    const params: unknown[] = [];
+    const where = this.where(filter, params);
+    const sortField = options.sort?.field ?? '_id';
+    const desc = options.sort?.direction === 'desc';
+    const sortExpr = sortField === '_id' ? 'id' : jsonPath(sortField);
+    if (options.cursor) {
+      const [value, id] = decodeCursor(options.cursor);
+      const op = desc ? '<' : '>';
+      if (sortField === '_id') {
+        where.push(`id ${op} ?`);
+        params.push(id);
+      } else {
+        where.push(`(${sortExpr} ${op} ? OR (${sortExpr} = ? AND id ${op} ?))`);
+        params.push(sqlValue(value), sqlValue(value), id);
+      }
+    }
+    const limit = options.limit ?? 1000;
+    const dir = desc ? 'DESC' : 'ASC';
+    const sql = `SELECT id, doc FROM ${this.table} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY ${sortField === '_id' ? 'id ' + dir : `${sortExpr} ${dir}, id ${dir}`} LIMIT ?`;
+    const rows = this.store.db.prepare(sql).all(...params.map(sqlValue), limit + 1) as Array<{ id: string; doc: string }>;
+    const more = rows.length > limit;
+    const items = rows.slice(0, limit).map((r) => JSON.parse(r.doc) as T);
+    const last = items[items.length - 1];
+    const nextCursor = more && last ? encodeCursor(sortField === '_id' ? last._id : getField(last, sortField), last._id) : null;
+    return { items, nextCursor };
+  }
+
+  async count(filter: Filter = {}): Promise<number> {
+    const params: unknown[] = [];
+    const where = this.where(filter, params);
+    const row = this.store.db.prepare(`SELECT count(*) AS n FROM ${this.table} ${where.length ? 'WHERE ' + where.join(' AND ') : ''}`).get(...params.map(sqlValue)) as { n: number };
+    return row.n;
+  }
+
+  async put(doc: T): Promise<void> {
+    await this.store.write(() => this.putStmt.run(doc._id, JSON.stringify(doc)));
+  }
+
+  async upsert(id: string, update: Update): Promise<void> {
+    await this.store.write(() => {
+      const doc = applyUpdate(this.getSync(id), id, update);
+      this.putStmt.run(id, JSON.stringify(doc));
+    });
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return this.store.write(() => this.delStmt.run(id).changes > 0);
+  }
+
+  async ensureIndex(fields: string[]): Promise<void> {
+    const name = `ix_${this.name}_${fields.map((f) => f.replace(/[^a-z0-9]/gi, '_')).join('__')}`.slice(0, 120);
+    const exprs = fields.map((f) => (f === '_id' ? 'id' : jsonPath(f))).join(', ');
+    this.store.db.exec(`CREATE INDEX IF NOT EXISTS ${name} ON ${this.table} (${exprs})`);
+  }
+
+  private where(filter: Filter, params: unknown[]): string[] {
+    const clauses: string[] = [];
+    for (const [field, cond] of Object.entries(filter)) {
+      const expr = field === '_id' ? 'id' : jsonPath(field);
+      if (cond === null) clauses.push(`${expr} IS NULL`);
+      else if (typeof cond !== 'object') {
+        clauses.push(`${expr} = ?`);
+        params.push(cond);
+      } else {
+        const ops: Array<[keyof typeof cond, string]> = [['$gt', '>'], ['$gte', '>='], ['$lt', '<'], ['$lte', '<=']];
+        for (const [k, op] of ops)
+          if (cond[k] !== undefined) {
+            clauses.push(`${expr} ${op} ?`);
+            params.push(cond[k]);
+          }
+        if (cond.$ne !== undefined) {
+          if (cond.$ne === null) clauses.push(`${expr} IS NOT NULL`);
+          else {
+            clauses.push(`(${expr} IS NULL OR ${expr} <> ?)`);
+            params.push(cond.$ne);
+          }
+        }
+        if (cond.$in !== undefined) {
+          if (cond.$in.length === 0) clauses.push('0');
+          else {
+            clauses.push(`${expr} IN (${cond.$in.map(() => '?').join(', ')})`);
+            params.push(...cond.$in);
+          }
+        }
+      }
+    }
+    return clauses;
+  }
+}
+
+function jsonPath(field: string): string {
+  if (!/^[A-Za-z0-9_.]+$/.test(field)) throw new Error(`Invalid field name ${field}`);
+  return `json_extract(doc, '$.${field}')`;
+}
+
+function sqlValue(v: unknown): unknown {
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return v;
+}
+
+function getField(doc: unknown, path: string): unknown {
+  let cur: any = doc;
+  for (const p of path.split('.')) cur = cur?.[p];
+  return cur;
+}

@@ -1,0 +1,30 @@
+import { Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { CqrsModule } from '@nestjs/cqrs';
+import { InfrastructureModule } from './shell/infrastructure.module';
+import { HealthController } from './shell/health.controller';
+import { IdentityModule } from './identity/identity.module';
+import { PricingModule } from './pricing/pricing.module';
+import { SubscriptionsModule } from './subscriptions/subscriptions.module';
+import { MeteringModule } from './metering/metering.module';
+import { AlertsModule } from './alerts/alerts.module';
+import { GatewayModule } from './gateway/gateway.module';
+import { DashboardModule } from './dashboard/dashboard.module';
+
+/** Wiring only: the shell, then one module per bounded context. */
+@Module({
+  imports: [
+    InfrastructureModule,
+    CqrsModule.forRoot(),
+    ScheduleModule.forRoot(),
+    IdentityModule,
+    PricingModule,
+    SubscriptionsModule,
+    MeteringModule,
+    AlertsModule,
+    GatewayModule,
+    DashboardModule,
+  ],
+  controllers: [HealthController],
+})
+export class AppModule {}

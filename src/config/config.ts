@@ -1,0 +1,111 @@
+import * as path from 'path';
+
+export const PROVIDER_IDS = ['gemini', 'openai', 'anthropic', 'mistral', 'tavily', 'serper', 'exa', 'firecrawl', 'stability', 'huggingface'] as const;
+export type ProviderId = (typeof PROVIDER_IDS)[number];
+
+export const DEFAULT_UPSTREAMS: Record<ProviderId, string> = {
+  gemini: 'https://generativelanguage.googleapis.com',
+  openai: 'https://api.openai.com',
+  anthropic: 'https://api.anthropic.com',
+  mistral: 'https://api.mistral.ai',
+  tavily: 'https://api.tavily.com',
+  serper: 'https://google.serper.dev',
+  exa: 'https://api.exa.ai',
+  firecrawl: 'https://api.firecrawl.dev',
+  stability: 'https://api.stability.ai',
+  huggingface: 'https://router.huggingface.co',
+};
+
+/** Tollgate's configuration, read once from the environment and validated at start. */
+export interface AppConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  adminKey: string | null;
+  masterKey: Buffer | null;
+  upstreams: Record<ProviderId, string>;
+  eventStoreUrl: string | null;
+  mongodbUrl: string | null;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  sqliteSync: 'full' | 'normal';
+  /** Cron expression of the period-close job. */
+  periodCloseCron: string;
+  dashboardNoCache: boolean;
+  /** Test-only: named crash points (see test/drills). Never set in production. */
+  faultPoints: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`Invalid configuration: ${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const port = intVar(env, 'PORT', 3000, 0, 65535);
+  const dataDir = path.resolve(env.DATA_DIR && env.DATA_DIR.trim() ? env.DATA_DIR : './data');
+  const adminKey = env.TOLLGATE_ADMIN_KEY?.trim() || null;
+  if (adminKey !== null && adminKey.length < 16) throw new ConfigError('TOLLGATE_ADMIN_KEY', 'must be at least 16 characters long');
+  let masterKey: Buffer | null = null;
+  const mk = env.TOLLGATE_MASTER_KEY?.trim();
+  if (mk) {
+    masterKey = parseMasterKey(mk);
+    if (!masterKey) throw new ConfigError('TOLLGATE_MASTER_KEY', 'must be 32 bytes as 64 hex characters or base64 (generate one with: openssl rand -hex 32)');
+  }
+  const upstreams = { ...DEFAULT_UPSTREAMS };
+  for (const p of PROVIDER_IDS) {
+    const name = `TOLLGATE_UPSTREAM_${p.toUpperCase()}`;
+    const v = env[name]?.trim();
+    if (v) {
+      if (!/^https?:\/\/[^\s]+$/.test(v)) throw new ConfigError(name, `must be an http(s) URL, got "${v}"`);
+      upstreams[p] = v.replace(/\/+$/, '');
+    }
+  }
+  const eventStoreUrl = env.EVENTSTORE_URL?.trim() || null;
+  if (eventStoreUrl && !/^(esdb|esdb\+discover|kurrentdb|kurrent):\/\//.test(eventStoreUrl)) throw new ConfigError('EVENTSTORE_URL', 'must be an esdb:// connection string');
+  const mongodbUrl = env.MONGODB_URL?.trim() || null;
+  if (mongodbUrl && !/^mongodb(\+srv)?:\/\//.test(mongodbUrl)) throw new ConfigError('MONGODB_URL', 'must be a mongodb:// connection string');
+  const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+  const logLevel = (env.LOG_LEVEL?.trim() || 'info') as AppConfig['logLevel'];
+  if (!levels.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${levels.join(', ')}`);
+  const sync = (env.TOLLGATE_SQLITE_SYNC?.trim() || 'full') as AppConfig['sqliteSync'];
+  if (sync !== 'full' && sync !== 'normal') throw new ConfigError('TOLLGATE_SQLITE_SYNC', 'must be full or normal');
+  return {
+    port,
+    host: env.HOST?.trim() || '0.0.0.0',
+    dataDir,
+    adminKey,
+    masterKey,
+    upstreams,
+    eventStoreUrl,
+    mongodbUrl,
+    logLevel,
+    sqliteSync: sync,
+    periodCloseCron: env.TOLLGATE_PERIOD_CLOSE_CRON?.trim() || '0 * * * * *',
+    dashboardNoCache: /^(1|true|yes)$/i.test(env.SUBSCRIPTION_DASHBOARD_NOCACHE ?? ''),
+    faultPoints: (env.TOLLGATE_TEST_FAULTS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+  };
+}
+
+function intVar(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return def;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function parseMasterKey(v: string): Buffer | null {
+  if (/^[0-9a-fA-F]{64}$/.test(v)) return Buffer.from(v, 'hex');
+  try {
+    const b = Buffer.from(v, 'base64');
+    if (b.length === 32) return b;
+  } catch {
+    /* not base64 */
+  }
+  return null;
+}

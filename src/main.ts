@@ -1,0 +1,22 @@
+import 'reflect-metadata';
+import { buildApp } from './app.factory';
+import { APP_CONFIG, AppConfig } from './config/config';
+import { rootLogger } from './shell/logger';
+
+async function main(): Promise<void> {
+  let app;
+  try {
+    app = await buildApp();
+  } catch (err) {
+    // Configuration and store errors are meant for a person: print the message, not a stack trace.
+    const e = err as Error;
+    const known = ['ConfigError', 'StoreOpenError', 'EventStoreUnavailableError', 'StartupError'].includes(e?.name);
+    process.stderr.write(`Tollgate cannot start: ${known ? e.message : e?.stack ?? String(err)}\n`);
+    process.exit(1);
+  }
+  const config = app.get<AppConfig>(APP_CONFIG);
+  await app.listen({ port: config.port, host: config.host });
+  rootLogger().info({ port: config.port, dataDir: config.dataDir, eventStore: config.eventStoreUrl ? 'eventstoredb' : 'sqlite', readStore: config.mongodbUrl ? 'mongodb' : 'sqlite' }, `Tollgate listening on http://localhost:${config.port}`);
+}
+
+void main();

@@ -1,0 +1,90 @@
+import { Controller, Get, Header, Inject, Param, Post, Res } from '@nestjs/common';
+import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { EVENT_STORE, EventStore } from '../../libs/event-store/port';
+import { READ_STORE, ReadStore } from '../../libs/read-store/port';
+import { notFound } from '../../libs/errors';
+import { Public, Roles } from '../identity/access';
+import { LazyProjectionRunner, PROJECTION_RUNNER } from './infrastructure.module';
+import { MetricsService } from './metrics.service';
+
+/** The largest projection lag (events) at which the instance still reports ready. */
+const READY_MAX_LAG = 10_000;
+
+@ApiTags('operations')
+@Controller()
+export class HealthController {
+  constructor(
+    @Inject(EVENT_STORE) private readonly events: EventStore,
+    @Inject(READ_STORE) private readonly reads: ReadStore,
+    @Inject(PROJECTION_RUNNER) private readonly runner: LazyProjectionRunner,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  @Public()
+  @Get('health')
+  @ApiOperation({ summary: 'Liveness: the process is up.' })
+  health() {
+    return { status: 'ok' };
+  }
+
+  @Public()
+  @Get('ready')
+  @ApiOperation({ summary: 'Readiness: stores reachable and projections caught up.' })
+  async ready(@Res({ passthrough: true }) reply: any) {
+    const checks: Record<string, { ok: boolean; error?: string }> = {};
+    try {
+      await this.events.ping();
+      checks.event_store = { ok: true };
+    } catch (err) {
+      checks.event_store = { ok: false, error: (err as Error).message };
+    }
+    try {
+      await this.reads.ping();
+      checks.read_store = { ok: true };
+    } catch (err) {
+      checks.read_store = { ok: false, error: (err as Error).message };
+    }
+    let projections: Awaited<ReturnType<ReturnType<LazyProjectionRunner['get']>['status']>> = [];
+    try {
+      projections = await this.runner.get().status();
+    } catch (err) {
+      checks.projections = { ok: false, error: (err as Error).message };
+    }
+    const maxLag = projections.reduce((m, p) => Math.max(m, p.lag), 0);
+    const failing = projections.filter((p) => p.error);
+    checks.projections ??= { ok: maxLag <= READY_MAX_LAG && failing.length === 0, ...(failing.length ? { error: failing.map((p) => `${p.name}: ${p.error}`).join('; ') } : {}) };
+    const ok = Object.values(checks).every((c) => c.ok);
+    reply.status(ok ? 200 : 503);
+    return { status: ok ? 'ready' : 'not_ready', checks, projection_lag: maxLag, projections };
+  }
+
+  @Public()
+  @Get('metrics')
+  @ApiExcludeEndpoint()
+  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
+  async metricsText() {
+    return this.metrics.registry.metrics();
+  }
+
+  @Roles('admin')
+  @Get('api/admin/projections')
+  @ApiOperation({ summary: 'Projections, their checkpoints and lag (admin).' })
+  async projections() {
+    return { projections: await this.runner.get().status() };
+  }
+
+  @Roles('admin')
+  @Post('api/admin/projections/:name/rebuild')
+  @ApiOperation({ summary: 'Drop a projection’s read models and replay it from the first event (admin). Use "all" for every projection.' })
+  async rebuild(@Param('name') name: string) {
+    const runner = this.runner.get();
+    const names = name === 'all' ? runner.names : [name];
+    if (name !== 'all' && !runner.get(name)) throw notFound(`Projection ${name}`, { known: runner.names });
+    const results = [];
+    for (const n of names) {
+      const r = await runner.rebuild(n);
+      results.push({ name: n, events: r.events, ms: r.ms, events_per_second: r.ms ? Math.round((r.events * 1000) / r.ms) : r.events });
+    }
+    return { rebuilt: results };
+  }
+}
