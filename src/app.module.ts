@@ -5,6 +5,7 @@ import { InfrastructureModule } from './shell/infrastructure.module';
 import { HealthController } from './shell/health.controller';
 import { IdentityModule } from './identity/identity.module';
 import { PricingModule } from './pricing/pricing.module';
+import { PlansModule } from './plans/plans.module';
 import { SubscriptionsModule } from './subscriptions/subscriptions.module';
 import { MeteringModule } from './metering/metering.module';
 import { AlertsModule } from './alerts/alerts.module';
@@ -19,6 +20,7 @@ import { DashboardModule } from './dashboard/dashboard.module';
     ScheduleModule.forRoot(),
     IdentityModule,
     PricingModule,
+    PlansModule,
     SubscriptionsModule,
     MeteringModule,
     AlertsModule,

@@ -1,0 +1,2 @@
+/** Identity's public face. */
+export * from './access';

@@ -1,0 +1,2 @@
+/** Metering's public face. */
+export * from './contracts';
