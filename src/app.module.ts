@@ -11,6 +11,7 @@ import { MeteringModule } from './metering/metering.module';
 import { AlertsModule } from './alerts/alerts.module';
 import { GatewayModule } from './gateway/gateway.module';
 import { DashboardModule } from './dashboard/dashboard.module';
+import { WebModule } from './web/web.module';
 
 /** Wiring only: the shell, then one module per bounded context. */
 @Module({
@@ -26,6 +27,7 @@ import { DashboardModule } from './dashboard/dashboard.module';
     AlertsModule,
     GatewayModule,
     DashboardModule,
+    WebModule,
   ],
   controllers: [HealthController],
 })
