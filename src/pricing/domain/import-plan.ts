@@ -1,0 +1,111 @@
+import { FALLBACK_MODEL, MatchRule, PriceComponents, PriceSetData, PriceSource, sameComponents, sameMatch } from './price';
+import { PriceCatalog } from './price-catalog';
+import { FALLBACK_PRICES, SPECIFICATION_EFFECTIVE_FROM, SPECIFICATION_PRICES } from './default-catalog';
+import { priceVersion } from './set-price';
+
+/** A price offered by an import source. */
+export interface PriceCandidate {
+  provider: string;
+  model: string;
+  components: PriceComponents;
+  match?: MatchRule | null;
+  /** When the source says the price applies from (genai-prices' start date); imports never apply before `now`. */
+  effective_from?: string;
+  source: PriceSource;
+  source_ref: string;
+}
+
+export interface NewPriceSet {
+  id: string;
+  data: PriceSetData;
+}
+
+export interface ImportReport {
+  imported: { provider: string; model: string; effective_from: string; price_version: string; reason: 'new' | 'changed' }[];
+  skipped: { provider?: string; model?: string; entry?: string; reason: string }[];
+}
+
+/** Deterministic event ids from a name (a UUID shape; see the application's uuidFrom). */
+export type IdFor = (name: string) => string;
+
+/**
+ * The default catalog, written once at first start: the specification's table and the providers' fallback prices from
+ * 2025-01-01, then genai-prices' data (its rows carry their own effective dates).
+ */
+export function defaultCatalogEvents(genaiRows: PriceCandidate[], idFor: IdFor): NewPriceSet[] {
+  const rows: (Required<Omit<PriceCandidate, 'match'>> & { match?: MatchRule | null })[] = [
+    ...SPECIFICATION_PRICES.map((r) => ({ ...r, effective_from: SPECIFICATION_EFFECTIVE_FROM, source: 'specification' as const, source_ref: 'DESIGN.md price table (January 2025)' })),
+    ...FALLBACK_PRICES.map((r) => ({ ...r, effective_from: SPECIFICATION_EFFECTIVE_FROM, source: 'default' as const, source_ref: 'src/pricing/domain/default-catalog.ts' })),
+    ...genaiRows.map((r) => ({ ...r, effective_from: r.effective_from ?? SPECIFICATION_EFFECTIVE_FROM })),
+  ];
+  return rows.map((r) => {
+    const id = idFor(`pricing-seed:v1:${r.provider}/${r.model}@${r.effective_from}`);
+    return {
+      id,
+      data: {
+        provider: r.provider,
+        model: r.model,
+        components: r.components,
+        ...(r.match !== undefined ? { match: r.match } : {}),
+        effective_from: r.effective_from,
+        source: r.source,
+        source_ref: r.source_ref,
+        version: priceVersion(r.provider, r.model, r.effective_from, id),
+      },
+    };
+  });
+}
+
+/**
+ * What an import adds: for each candidate, a new `PriceSet` when it differs from what that source gave before
+ * (genai-prices: the last price imported from the same package entry) or from the price in effect (other sources);
+ * nothing when it is the same. A changed price takes effect at `now` at the earliest: history is never re-priced.
+ */
+export function planImport(catalog: PriceCatalog, candidates: PriceCandidate[], now: Date, idFor: IdFor, effectiveFrom?: Date): { events: NewPriceSet[]; report: ImportReport } {
+  const report: ImportReport = { imported: [], skipped: [] };
+  const events: NewPriceSet[] = [];
+  const lastBySourceRef = new Map<string, PriceSetData & { position: bigint }>();
+  for (const e of catalog.allEntries()) {
+    if (!e.source_ref) continue;
+    const prev = lastBySourceRef.get(e.source_ref);
+    if (!prev || prev.position < e.position) lastBySourceRef.set(e.source_ref, e);
+  }
+  const seenInThisImport = new Set<string>();
+  for (const c of candidates) {
+    const key = `${c.provider}/${c.model}`;
+    if (c.model === FALLBACK_MODEL) {
+      report.skipped.push({ provider: c.provider, model: c.model, reason: 'the fallback price is changed by the operator only' });
+      continue;
+    }
+    const start = new Date(Math.max(now.getTime(), effectiveFrom?.getTime() ?? 0, c.effective_from ? Date.parse(c.effective_from) : 0));
+    const dedupe = `${key}@${start.toISOString()}`;
+    if (seenInThisImport.has(dedupe)) {
+      report.skipped.push({ provider: c.provider, model: c.model, reason: 'listed twice in the source; the first entry was used' });
+      continue;
+    }
+    seenInThisImport.add(dedupe);
+    let previous: PriceSetData | null;
+    if (c.source === 'genai-prices') previous = lastBySourceRef.get(c.source_ref) ?? null;
+    else previous = catalog.priceAt(c.provider, c.model, start);
+    const hadKey = catalog.history(c.provider, c.model).length > 0;
+    if (previous && sameComponents(previous.components, c.components) && (c.match === undefined || sameMatch(previous.match, c.match))) {
+      report.skipped.push({ provider: c.provider, model: c.model, reason: 'unchanged' });
+      continue;
+    }
+    const effective_from = start.toISOString();
+    const id = idFor(`pricing-import:${c.source}:${key}@${effective_from}:${JSON.stringify(c.components)}:${JSON.stringify(c.match ?? null)}`);
+    const data: PriceSetData = {
+      provider: c.provider,
+      model: c.model,
+      components: c.components,
+      ...(c.match !== undefined ? { match: c.match } : {}),
+      effective_from,
+      source: c.source,
+      source_ref: c.source_ref,
+      version: priceVersion(c.provider, c.model, effective_from, id),
+    };
+    events.push({ id, data });
+    report.imported.push({ provider: c.provider, model: c.model, effective_from, price_version: data.version, reason: hadKey ? 'changed' : 'new' });
+  }
+  return { events, report };
+}
