@@ -367,7 +367,7 @@ function renderLimits(sum) {
           { class: 'bar', role: 'progressbar', 'aria-labelledby': `${id}-name`, 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.round(Math.min(p, 100) * 10) / 10, 'aria-valuetext': `${figure} (${pct(p)})`, dataset: { band: band(p, thresholds) } },
           h('div', { class: 'bar-fill', style: { width: `${Math.min(Math.max(p, 0), 100)}%` } }),
           ...thresholds.map((t) => h('span', { class: 'mark', style: { left: `calc(${t}% - 1px)` }, 'aria-hidden': 'true', title: `${t}%` })),
-          ...thresholds.map((t) => h('span', { class: 'mark-label', style: { left: `${t}%` }, 'aria-hidden': 'true' }, `${t}%`)),
+          ...thresholds.map((t) => h('span', { class: t >= 100 ? 'mark-label last' : 'mark-label', style: { left: `${t}%` }, 'aria-hidden': 'true' }, `${t}%`)),
         ),
       );
     }),
