@@ -227,6 +227,15 @@ function startPolling() {
   void tick();
 }
 
+/** Tollgate's health is shown on every screen (sign-in too), checked every few seconds. */
+function startHealthChecks() {
+  const tick = async () => {
+    if (!state.userId) renderHealth(await api.ready());
+    setTimeout(tick, document.hidden ? POLL_MS * 4 : POLL_MS * 2);
+  };
+  void tick();
+}
+
 function stopPolling() {
   if (state.timer) clearTimeout(state.timer);
   state.timer = null;
@@ -367,7 +376,7 @@ function renderLimits(sum) {
           { class: 'bar', role: 'progressbar', 'aria-labelledby': `${id}-name`, 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.round(Math.min(p, 100) * 10) / 10, 'aria-valuetext': `${figure} (${pct(p)})`, dataset: { band: band(p, thresholds) } },
           h('div', { class: 'bar-fill', style: { width: `${Math.min(Math.max(p, 0), 100)}%` } }),
           ...thresholds.map((t) => h('span', { class: 'mark', style: { left: `calc(${t}% - 1px)` }, 'aria-hidden': 'true', title: `${t}%` })),
-          ...thresholds.map((t) => h('span', { class: t >= 100 ? 'mark-label last' : 'mark-label', style: { left: `${t}%` }, 'aria-hidden': 'true' }, `${t}%`)),
+          ...thresholds.map((t) => h('span', { class: t >= 100 ? 'mark-label last' : 'mark-label', style: { left: `${t}%` }, 'aria-hidden': 'true' }, String(t), h('span', { class: 'pct-sign' }, '%'))),
         ),
       );
     }),
@@ -648,9 +657,26 @@ function bind() {
     state.trend.metric = e.target.value;
     renderAll();
   });
-  // Tooltips: shown on hover and focus (CSS); Escape hides the focused one.
+  // Tooltips: each "?" button names its text with aria-describedby (read by screen readers); the text shows on
+  // hover, on focus and on click (touch), and Escape hides it.
+  const tipOf = (el) => (el?.classList?.contains('tip') ? document.getElementById(el.getAttribute('aria-describedby')) : null);
+  const hideTips = () => document.querySelectorAll('.tip-text.open').forEach((t) => t.classList.remove('open'));
+  for (const type of ['mouseover', 'focusin']) document.addEventListener(type, (e) => {
+    const tip = tipOf(e.target.closest?.('.tip'));
+    if (!tip) return;
+    hideTips();
+    tip.classList.add('open');
+  });
+  for (const type of ['mouseout', 'focusout']) document.addEventListener(type, (e) => {
+    const tip = tipOf(e.target.closest?.('.tip'));
+    if (tip && !(type === 'mouseout' && document.activeElement === e.target)) tip.classList.remove('open');
+  });
+  document.addEventListener('click', (e) => {
+    const tip = tipOf(e.target.closest?.('.tip'));
+    if (tip) tip.classList.add('open');
+  });
   document.addEventListener('keydown', (e) => {
-    if (e.key === 'Escape' && document.activeElement?.classList.contains('tip')) document.activeElement.blur();
+    if (e.key === 'Escape') hideTips();
   });
   document.addEventListener('visibilitychange', () => {
     if (!document.hidden && state.userId) void refresh();
@@ -658,5 +684,6 @@ function bind() {
 }
 
 bind();
+startHealthChecks();
 if (state.key) void signIn(state.key, { restoring: true });
 else showSignIn();
