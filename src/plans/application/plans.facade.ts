@@ -1,0 +1,30 @@
+import { Injectable } from '@nestjs/common';
+import { PlanView } from '../domain/plan';
+import { PlansService } from './plans.service';
+
+/** Plans' facade: synchronous reads of the in-memory plan catalog. */
+@Injectable()
+export class PlansFacade {
+  constructor(private readonly plans: PlansService) {}
+
+  /** A plan by id, retired ones included (subscribers of a retired plan keep it); null when unknown. */
+  getPlan(planId: string): PlanView | null {
+    return clone(this.plans.book.get(planId));
+  }
+
+  /** Active plans, cheapest tier first. */
+  listPlans(): PlanView[] {
+    return this.plans.book.all().filter((p) => p.active).map((p) => clone(p)!);
+  }
+
+  /** The next active plan above this one's tier (for upgrade recommendations); null at the top. */
+  nextPlanAbove(planId: string): PlanView | null {
+    const plan = this.plans.book.get(planId);
+    if (!plan) return null;
+    return clone(this.plans.book.all().find((p) => p.active && p.tier > plan.tier) ?? null);
+  }
+}
+
+function clone(p: PlanView | null): PlanView | null {
+  return p && { ...p, limits: { ...p.limits }, alert_thresholds: [...p.alert_thresholds], features: [...p.features] };
+}
