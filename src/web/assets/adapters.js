@@ -38,6 +38,8 @@ export function summary({ dashboard, usage, status }) {
     projectedCost: asNumber(firstDefined(d.projections?.projected_monthly_cost, u.projections?.projected_monthly_cost)),
     projectedPercent: asNumber(firstDefined(d.projections?.projected_usage_percentage, u.projections?.projected_usage_percentage)),
     projectionMethod: firstDefined(d.projections?.method, d.projections?.projection_method, d.projections?.basis),
+    usageTrend: firstDefined(d.usage_trend, s.usage_trend, u.usage_trend),
+    recommendations: firstDefined(d.recommendations, s.recommendations, u.recommendations) ?? [],
     nextBillingAmount: asNumber(firstDefined(s.next_billing_amount, s.next_billing?.amount)),
   };
 }
@@ -118,10 +120,10 @@ export function trendSeries(trends) {
     const out = {};
     for (const [p, v] of Object.entries(provs)) {
       providers.add(p);
-      out[p] = { calls: Number(v?.calls ?? 0), tokens: Number(v?.tokens ?? 0), cost: Number(v?.cost ?? 0) };
+      out[p] = { calls: Number(v?.calls ?? 0), tokens: Number(v?.tokens ?? 0), cost: Number(v?.cost ?? 0), units: Number(v?.units ?? 0) };
     }
     const total = b.total ?? b.totals ?? b;
-    return { start, total: { calls: Number(total.calls ?? total.total_calls ?? 0), tokens: Number(total.tokens ?? total.total_tokens ?? 0), cost: Number(total.cost ?? total.total_cost ?? 0) }, providers: out };
+    return { start, total: { calls: Number(total.calls ?? total.total_calls ?? 0), tokens: Number(total.tokens ?? total.total_tokens ?? 0), cost: Number(total.cost ?? total.total_cost ?? 0), units: Number(total.units ?? total.total_units ?? 0) }, providers: out };
   });
   // Per-provider series given apart from the buckets: { providers: { openai: [ {date, calls...} ] } }.
   if (t.providers && typeof t.providers === 'object' && !Array.isArray(t.providers)) {
@@ -131,7 +133,7 @@ export function trendSeries(trends) {
       list.forEach((v, i) => {
         const key = firstDefined(v.start, v.date, v.day, v.month, v.period, v.bucket);
         const bucket = buckets.find((b) => b.start === key) ?? buckets[i];
-        if (bucket) bucket.providers[p] = { calls: Number(v.calls ?? 0), tokens: Number(v.tokens ?? 0), cost: Number(v.cost ?? 0) };
+        if (bucket) bucket.providers[p] = { calls: Number(v.calls ?? 0), tokens: Number(v.tokens ?? 0), cost: Number(v.cost ?? 0), units: Number(v.units ?? 0) };
       });
     }
   }

@@ -2,7 +2,7 @@
 import { createApi } from './api.js';
 import { $, h, setText, show } from './dom.js';
 import { alertList, billingRows, limitRows, logPage, performanceRows, providerRows, summary, tenantUsers, trendSeries } from './adapters.js';
-import { band, date, dateTime, daysLeft, limitFigure, limitName, ms, num, pct, periodRange, providerColor, providerName, usd, PROVIDERS } from './format.js';
+import { band, date, dateTime, daysLeft, limitFigure, limitName, month, ms, num, pct, periodRange, providerColor, providerName, usd, PROVIDERS } from './format.js';
 import { chartsAvailable, destroyCharts, providersChart, trendsChart } from './charts.js';
 
 const POLL_MS = 2500;
@@ -347,7 +347,7 @@ function renderCompact(sum) {
   setText('cost-limit', typeof costLimit === 'number' ? `of ${usd(costLimit)} monthly cost limit (${pct(sum.percentages.cost ?? sum.percentages.monthly_cost ?? (costLimit ? (sum.totalCost / costLimit) * 100 : 0))})` : 'No monthly cost limit');
   const projected = setText('projected-cost', sum.projectedCost === null ? '–' : usd(sum.projectedCost));
   projected.dataset.value = sum.projectedCost ?? '';
-  setText('tip-projected', `The cost this period will reach at the current pace${sum.projectionMethod ? ` (${typeof sum.projectionMethod === 'string' ? sum.projectionMethod : JSON.stringify(sum.projectionMethod)})` : ''}${sum.projectedPercent !== null ? `; ${pct(sum.projectedPercent)} of the plan's limit` : ''}.`);
+  setText('tip-projected', `The cost this period will reach at the current pace${sum.projectionMethod ? ` (${describeMethod(sum.projectionMethod)})` : ''}${sum.projectedPercent !== null ? `; ${pct(sum.projectedPercent)} of the plan's limit` : ''}.`);
 
   const status = setText('usage-status', STATUS_TEXT[sum.usageStatus] ?? sum.usageStatus ?? '–');
   status.dataset.status = sum.usageStatus ?? '';
@@ -356,6 +356,18 @@ function renderCompact(sum) {
   const unread = alertList(state.data.alerts).filter((a) => !a.is_read).length;
   const unreadEl = setText('unread-alerts', num(unread));
   unreadEl.dataset.value = unread;
+  const trend = setText('usage-trend', sum.usageTrend ? `${sum.usageTrend}${{ increasing: ' \u2197', decreasing: ' \u2198', stable: ' \u2192' }[sum.usageTrend] ?? ''}` : '–');
+  trend.dataset.value = sum.usageTrend ?? '';
+
+  const recs = Array.isArray(sum.recommendations) ? sum.recommendations.filter((r) => r && r.message) : [];
+  $('recs').replaceChildren(...recs.map((r) => h('li', { class: 'rec', dataset: { type: r.type ?? '' } }, r.message)));
+  show('recs-section', recs.length > 0);
+}
+
+function describeMethod(method) {
+  if (!method) return '';
+  const text = typeof method === 'string' ? method : JSON.stringify(method);
+  return text.replace(/_/g, ' ').replace(/\s\*\s/g, ' \u00d7 ');
 }
 
 function renderLimits(sum) {
@@ -550,7 +562,7 @@ function renderTrends() {
   const series = trendSeries(state.data.trends);
   const metric = state.trend.metric;
   const total = series.buckets.reduce((a, b) => a + (b.total[metric] ?? 0), 0);
-  setText('trend-meta', err ? `The trend is not available: ${err.message}` : series.buckets.length ? `${series.buckets.length} ${state.trend.granularity === 'month' ? 'months' : 'days'} from ${date(series.buckets[0].start)}; total ${metric === 'cost' ? usd(total) : num(total)} ${metric === 'cost' ? '' : metric}` : 'No data yet.');
+  setText('trend-meta', err ? `The trend is not available: ${err.message}` : series.buckets.length ? `${series.buckets.length} ${state.trend.granularity === 'month' ? 'months' : 'days'} from ${state.trend.granularity === 'month' ? month(series.buckets[0].start) : date(series.buckets[0].start)}; total ${metric === 'cost' ? usd(total) : `${num(total)} ${metric}`}` : 'No data yet.');
   $('chart-trends').setAttribute('aria-label', `${metric} per ${state.trend.granularity} and provider over six months; total ${metric === 'cost' ? usd(total) : num(total)}`);
   if (chartsAvailable()) trendsChart(series, metric, state.trend.granularity);
 }
