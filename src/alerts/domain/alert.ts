@@ -1,0 +1,146 @@
+import Decimal from 'decimal.js';
+import { AppError } from '../../../libs/errors';
+import { Money } from '../../../libs/money';
+import { describeAlert } from './alert-wording';
+import { UsageTotals, usageOfLimit } from './limit-usage';
+import { Severity, severityFor } from './severity';
+
+/** Stored event shapes (frozen: add an upcaster rather than edit a field). */
+export interface UsageAlertRaisedData {
+  alert_id: string;
+  kind: 'usage';
+  tenant_id: string;
+  user_id: string;
+  plan_id: string;
+  limit: string;
+  /** Percent of the limit (80, 90, 100 by default). */
+  threshold: number;
+  /** Usage of the limit when it was crossed (a count, or USD rounded to 6 places for monthly_cost). */
+  value: number;
+  /** The exact decimal of `value`. */
+  value_exact: string;
+  limit_value: number;
+  severity: Severity;
+  title: string;
+  message: string;
+  period_start: string;
+  period_end: string;
+  /** The usage event that crossed the threshold, and when it happened. */
+  usage_id: string;
+  raised_at: string;
+}
+
+export interface RenewalNoticeRaisedData {
+  alert_id: string;
+  kind: 'renewal';
+  tenant_id: string;
+  user_id: string;
+  plan_id: string;
+  severity: 'info';
+  title: string;
+  message: string;
+  period_start: string;
+  period_end: string;
+  raised_at: string;
+}
+
+export interface AlertReadData {
+  alert_id: string;
+  tenant_id: string;
+  user_id: string;
+  read_at: string;
+}
+
+export type AlertEvent =
+  | { type: 'UsageAlertRaised'; data: UsageAlertRaisedData }
+  | { type: 'RenewalNoticeRaised'; data: RenewalNoticeRaisedData }
+  | { type: 'AlertRead'; data: AlertReadData };
+
+export const ALERT_EVENT_TYPES = ['UsageAlertRaised', 'RenewalNoticeRaised', 'AlertRead'] as const;
+
+export type AlertCommand =
+  | { type: 'RaiseUsageAlert'; data: UsageAlertRaisedData }
+  | { type: 'RaiseRenewalNotice'; data: RenewalNoticeRaisedData }
+  | { type: 'MarkAlertRead'; data: AlertReadData };
+
+export interface AlertState {
+  raised: { alert_id: string; tenant_id: string; user_id: string } | null;
+  read: boolean;
+}
+
+/** One stream per (tenant, user, period, limit, threshold): appending it with `no_stream` makes the alert happen once. */
+export const usageAlertStreamId = (tenantId: string, userId: string, periodStart: string, limit: string, threshold: number) =>
+  `alert-${tenantId}-${userId}-${periodStart}-${limit}-${threshold}`;
+export const renewalNoticeStreamId = (tenantId: string, userId: string, periodStart: string) => `alert-${tenantId}-${userId}-${periodStart}-renewal`;
+
+export const alertDecider = {
+  initialState: (): AlertState => ({ raised: null, read: false }),
+
+  evolve(state: AlertState, event: AlertEvent): AlertState {
+    switch (event.type) {
+      case 'UsageAlertRaised':
+      case 'RenewalNoticeRaised':
+        return { ...state, raised: { alert_id: event.data.alert_id, tenant_id: event.data.tenant_id, user_id: event.data.user_id } };
+      case 'AlertRead':
+        return { ...state, read: true };
+      default: {
+        const never: never = event;
+        return never;
+      }
+    }
+  },
+
+  decide(command: AlertCommand, state: AlertState): AlertEvent[] {
+    switch (command.type) {
+      case 'RaiseUsageAlert':
+        return state.raised ? [] : [{ type: 'UsageAlertRaised', data: command.data }];
+      case 'RaiseRenewalNotice':
+        return state.raised ? [] : [{ type: 'RenewalNoticeRaised', data: command.data }];
+      case 'MarkAlertRead':
+        if (!state.raised) throw new AppError(404, 'not_found', 'Alert not found.', { alert_id: command.data.alert_id });
+        return state.read ? [] : [{ type: 'AlertRead', data: command.data }];
+      default: {
+        const never: never = command;
+        return never;
+      }
+    }
+  },
+};
+
+/** A threshold of a limit that the usage has reached. */
+export interface ThresholdReached {
+  limit: string;
+  threshold: number;
+  value: Decimal;
+  limit_value: number;
+  severity: Severity;
+  title: string;
+  message: string;
+}
+
+export const thresholdKey = (limit: string, threshold: number) => `${limit}:${threshold}`;
+
+/**
+ * Every (limit, threshold) the totals have reached (usage >= threshold% of the limit) that is not yet raised.
+ * A limit of 0 or less, or no usage of it, raises nothing (a zero limit refuses calls before they are recorded).
+ */
+export function thresholdsReached(
+  limits: Record<string, number>,
+  thresholds: readonly number[],
+  totals: UsageTotals,
+  alreadyRaised: ReadonlySet<string>,
+): ThresholdReached[] {
+  const out: ThresholdReached[] = [];
+  for (const [limit, limitValue] of Object.entries(limits)) {
+    if (typeof limitValue !== 'number' || !(limitValue > 0)) continue;
+    const value = usageOfLimit(limit, totals);
+    if (value.lte(0)) continue;
+    for (const threshold of [...thresholds].sort((a, b) => a - b)) {
+      if (alreadyRaised.has(thresholdKey(limit, threshold))) continue;
+      if (value.lt(new Money(limitValue).times(threshold).div(100))) continue;
+      const severity = severityFor(threshold);
+      out.push({ limit, threshold, value, limit_value: limitValue, severity, ...describeAlert(limit, severity, value, limitValue) });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,98 @@
+import Decimal from 'decimal.js';
+import { Money } from '../../../libs/money';
+
+/** Usage totals of one user in one period, as the alerts and the dashboard count them. */
+export interface UsageTotals {
+  calls: number;
+  /** input_tokens + output_tokens (input includes cache reads and writes; output includes reasoning). */
+  tokens: number;
+  units: number;
+  /** Exact decimal string, USD. */
+  cost: string;
+  providers: Record<string, { calls: number; tokens: number; units: number; cost: string }>;
+}
+
+export const emptyTotals = (): UsageTotals => ({ calls: 0, tokens: 0, units: 0, cost: '0', providers: {} });
+
+/** The share of one recorded call in the totals. */
+export interface UsageIncrement {
+  provider: string;
+  tokens: number;
+  units: number;
+  cost: string;
+}
+
+/** Adds one call to the totals (pure: returns a new object). */
+export function addUsage(t: UsageTotals, inc: UsageIncrement): UsageTotals {
+  const p = t.providers[inc.provider] ?? { calls: 0, tokens: 0, units: 0, cost: '0' };
+  return {
+    calls: t.calls + 1,
+    tokens: t.tokens + inc.tokens,
+    units: t.units + inc.units,
+    cost: new Money(t.cost).plus(inc.cost).toFixed(),
+    providers: {
+      ...t.providers,
+      [inc.provider]: { calls: p.calls + 1, tokens: p.tokens + inc.tokens, units: p.units + inc.units, cost: new Money(p.cost).plus(inc.cost).toFixed() },
+    },
+  };
+}
+
+/**
+ * What a plan limit measures. Keys: `total_calls`, `{provider}_calls`, `total_tokens`, `{provider}_tokens`,
+ * `total_units`, `{provider}_units`, `monthly_cost` (USD). Null for a key Tollgate does not know how to count.
+ */
+export interface LimitSubject {
+  /** Null for the totals over every provider. */
+  provider: string | null;
+  measure: 'calls' | 'tokens' | 'units' | 'cost';
+}
+
+export function limitSubject(limitKey: string): LimitSubject | null {
+  if (limitKey === 'monthly_cost' || limitKey === 'total_cost') return { provider: null, measure: 'cost' };
+  const m = /^(.+)_(calls|tokens|units|cost)$/.exec(limitKey);
+  if (!m) return null;
+  const provider = m[1] === 'total' ? null : m[1];
+  return { provider, measure: m[2] as LimitSubject['measure'] };
+}
+
+/** The usage of one limit in the totals (a Decimal: exact for cost, whole for counts). */
+export function usageOfLimit(limitKey: string, t: UsageTotals): Decimal {
+  const s = limitSubject(limitKey);
+  if (!s) return new Money(0);
+  const source = s.provider === null ? t : t.providers[s.provider];
+  if (!source) return new Money(0);
+  return new Money(source[s.measure]);
+}
+
+const PROVIDER_NAMES: Record<string, string> = {
+  gemini: 'Gemini',
+  openai: 'OpenAI',
+  anthropic: 'Anthropic',
+  mistral: 'Mistral',
+  tavily: 'Tavily',
+  serper: 'Serper',
+  exa: 'Exa',
+  metaphor: 'Exa',
+  firecrawl: 'Firecrawl',
+  stability: 'Stability AI',
+  huggingface: 'Hugging Face',
+};
+
+export function providerName(provider: string): string {
+  return PROVIDER_NAMES[provider] ?? provider.charAt(0).toUpperCase() + provider.slice(1);
+}
+
+/** "4,000" (whole numbers; en-US grouping, independent of the host's locale data). */
+export function formatCount(n: Decimal.Value): string {
+  const d = new Money(n);
+  const [int, frac] = d.toDecimalPlaces(2, Decimal.ROUND_HALF_EVEN).toFixed().split('.');
+  const sign = int.startsWith('-') ? '-' : '';
+  const digits = sign ? int.slice(1) : int;
+  return sign + digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',') + (frac ? '.' + frac : '');
+}
+
+/** "$1,234.50" (cents, half-even). */
+export function formatUsd(n: Decimal.Value): string {
+  const [int, frac] = new Money(n).toDecimalPlaces(2, Decimal.ROUND_HALF_EVEN).toFixed(2).split('.');
+  return '$' + int.replace(/\B(?=(\d{3})+(?!\d))/g, ',') + '.' + frac;
+}
