@@ -110,7 +110,7 @@ export class WrongExpectedVersionError extends Error {
 
 /** Raised when the store cannot be opened or written (corrupt file, full disk, lock). The message says what. */
 export class EventStoreUnavailableError extends Error {
-  constructor(message: string, readonly cause?: unknown) {
+  constructor(message: string, override readonly cause?: unknown) {
     super(message);
     this.name = 'EventStoreUnavailableError';
   }

@@ -21,7 +21,7 @@ export interface OpenOptions {
 }
 
 export class StoreOpenError extends Error {
-  constructor(message: string, readonly cause?: unknown) {
+  constructor(message: string, override readonly cause?: unknown) {
     super(message);
     this.name = 'StoreOpenError';
   }

@@ -1,8 +1,170 @@
-import { ReadStore } from '../port';
+import { ClientSession, Db, Filter as MongoFilter, MongoClient, Collection as MongoCollectionRaw, UpdateFilter } from 'mongodb';
+import { Collection, Doc, Filter, FindOptions, Page, ProjectionBatch, ReadStore, Update } from '../port';
+import { decodeCursor, encodeCursor, getPath } from '../document-update';
 
-/** Placeholder until the MongoDB adapter lands (see issue 3). */
-export class MongoReadStore {
-  static async connect(_url: string): Promise<ReadStore> {
-    throw new Error('The MongoDB adapter is not available yet.');
+const CHECKPOINTS = 'projection_checkpoints';
+const NAME = /^[a-z][a-z0-9_]{0,62}$/;
+
+interface CheckpointDoc {
+  _id: string;
+  position: string;
+  updated_at: Date;
+}
+
+/**
+ * Read models in MongoDB (production). Each port collection is the MongoDB collection of the same name; filters,
+ * sorts and updates map 1:1 to MongoDB's operators. A projection's batch runs in one multi-document transaction
+ * (`session.withTransaction`) together with its checkpoint document in `projection_checkpoints` (`{_id: projection,
+ * position}`), so a batch lands whole or not at all; the checkpoint read inside the transaction lets a second
+ * instance skip what another already applied. Transactions need a replica set (docker-compose runs a one-node one).
+ */
+export class MongoReadStore implements ReadStore {
+  private constructor(
+    private readonly client: MongoClient,
+    private readonly db: Db,
+  ) {}
+
+  /** Connects (the database is the one named in the URL, `tollgate` when none) and checks the server answers. */
+  static async connect(url: string): Promise<MongoReadStore> {
+    const client = new MongoClient(url, { serverSelectionTimeoutMS: 10_000 });
+    try {
+      await client.connect();
+      const store = new MongoReadStore(client, client.db(dbNameFrom(url)));
+      await store.ping();
+      return store;
+    } catch (err) {
+      await client.close().catch(() => undefined);
+      const e = new Error(`Cannot reach MongoDB at ${url.replace(/\/\/[^@/]*@/, '//***@')}: ${(err as Error).message}`);
+      e.name = 'StoreOpenError';
+      throw e;
+    }
   }
+
+  collection<T extends Doc = Doc>(name: string, session?: ClientSession): Collection<T> {
+    if (!NAME.test(name)) throw new Error(`Invalid collection name ${name}`);
+    return new MongoCollection<T>(this.db.collection<T>(name) as unknown as MongoCollectionRaw<T>, name, session);
+  }
+
+  async drop(name: string): Promise<void> {
+    if (!NAME.test(name)) throw new Error(`Invalid collection name ${name}`);
+    // Empties it but keeps its indexes, as the SQLite adapter does.
+    await this.db.collection(name).deleteMany({});
+  }
+
+  async getCheckpoint(projection: string, session?: ClientSession): Promise<bigint> {
+    const doc = await this.db.collection<CheckpointDoc>(CHECKPOINTS).findOne({ _id: projection }, { session });
+    return doc ? BigInt(doc.position) : -1n;
+  }
+
+  async applyBatch(projection: string, position: bigint, apply: (batch: ProjectionBatch, checkpoint: bigint) => Promise<void>): Promise<void> {
+    const session = this.client.startSession();
+    try {
+      await session.withTransaction(async () => {
+        const checkpoint = await this.getCheckpoint(projection, session);
+        if (position <= checkpoint) return;
+        await apply({ collection: <T extends Doc>(n: string) => this.collection<T>(n, session) }, checkpoint);
+        await this.db
+          .collection<CheckpointDoc>(CHECKPOINTS)
+          .updateOne({ _id: projection }, { $set: { position: position.toString(), updated_at: new Date() } }, { upsert: true, session });
+      });
+    } finally {
+      await session.endSession();
+    }
+  }
+
+  async resetCheckpoint(projection: string): Promise<void> {
+    await this.db.collection<CheckpointDoc>(CHECKPOINTS).deleteOne({ _id: projection });
+  }
+
+  async ping(): Promise<void> {
+    await this.db.command({ ping: 1 });
+  }
+
+  async close(): Promise<void> {
+    await this.client.close();
+  }
+}
+
+class MongoCollection<T extends Doc> implements Collection<T> {
+  constructor(
+    private readonly c: MongoCollectionRaw<T>,
+    readonly name: string,
+    private readonly session?: ClientSession,
+  ) {}
+
+  async get(id: string): Promise<T | null> {
+    return (await this.c.findOne({ _id: id } as MongoFilter<T>, { session: this.session })) as T | null;
+  }
+
+  async find(filter: Filter = {}, options: FindOptions = {}): Promise<Page<T>> {
+    const field = options.sort?.field ?? '_id';
+    const dir = options.sort?.direction === 'desc' ? -1 : 1;
+    const clauses: Record<string, unknown>[] = [toMongoFilter(filter)];
+    if (options.cursor) {
+      const [value, id] = decodeCursor(options.cursor);
+      const op = dir === 1 ? '$gt' : '$lt';
+      clauses.push(field === '_id' ? { _id: { [op]: id } } : { $or: [{ [field]: { [op]: value } }, { [field]: value, _id: { [op]: id } }] });
+    }
+    const limit = options.limit ?? 1000;
+    const sort: Record<string, 1 | -1> = field === '_id' ? { _id: dir } : { [field]: dir, _id: dir };
+    const docs = (await this.c
+      .find({ $and: clauses } as MongoFilter<T>, { session: this.session })
+      .sort(sort)
+      .limit(limit + 1)
+      .toArray()) as T[];
+    const items = docs.slice(0, limit);
+    const last = items[items.length - 1];
+    const nextCursor = docs.length > limit && last ? encodeCursor(field === '_id' ? last._id : getPath(last, field), last._id) : null;
+    return { items, nextCursor };
+  }
+
+  async count(filter: Filter = {}): Promise<number> {
+    return this.c.countDocuments(toMongoFilter(filter) as MongoFilter<T>, { session: this.session });
+  }
+
+  async put(doc: T): Promise<void> {
+    await this.c.replaceOne({ _id: doc._id } as MongoFilter<T>, doc, { upsert: true, session: this.session });
+  }
+
+  async upsert(id: string, update: Update): Promise<void> {
+    await this.c.updateOne({ _id: id } as MongoFilter<T>, toMongoUpdate(update) as UpdateFilter<T>, { upsert: true, session: this.session });
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const r = await this.c.deleteOne({ _id: id } as MongoFilter<T>, { session: this.session });
+    return r.deletedCount > 0;
+  }
+
+  async ensureIndex(fields: string[]): Promise<void> {
+    await this.c.createIndex(Object.fromEntries(fields.map((f) => [f, 1])));
+  }
+}
+
+/** The port's filter is a subset of MongoDB's query language: equality, $gt/$gte/$lt/$lte, $ne, $in. */
+export function toMongoFilter(filter: Filter): Record<string, unknown> {
+  return { ...filter };
+}
+
+/**
+ * The port's update with MongoDB's operators. MongoDB refuses one path in two operators; the SQLite adapter lets
+ * `set` (and the others) win over `setOnInsert`, so such a path is left out of $setOnInsert.
+ */
+export function toMongoUpdate(u: Update): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const taken = new Set([...Object.keys(u.set ?? {}), ...Object.keys(u.inc ?? {}), ...Object.keys(u.max ?? {}), ...Object.keys(u.min ?? {}), ...(u.unset ?? [])]);
+  if (u.set && Object.keys(u.set).length) out.$set = u.set;
+  if (u.inc && Object.keys(u.inc).length) out.$inc = u.inc;
+  if (u.max && Object.keys(u.max).length) out.$max = u.max;
+  if (u.min && Object.keys(u.min).length) out.$min = u.min;
+  if (u.unset?.length) out.$unset = Object.fromEntries(u.unset.map((k) => [k, '']));
+  const onInsert = Object.fromEntries(Object.entries(u.setOnInsert ?? {}).filter(([k]) => !taken.has(k)));
+  if (Object.keys(onInsert).length) out.$setOnInsert = onInsert;
+  // An empty update still creates the document ({_id}), as the SQLite adapter does.
+  if (!Object.keys(out).length) out.$setOnInsert = {};
+  return out;
+}
+
+function dbNameFrom(url: string): string {
+  const m = /^mongodb(?:\+srv)?:\/\/[^/]+\/([^?]+)/.exec(url);
+  return m?.[1] ? decodeURIComponent(m[1]) : 'tollgate';
 }
