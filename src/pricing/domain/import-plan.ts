@@ -70,7 +70,7 @@ export function planImport(catalog: PriceCatalog, candidates: PriceCandidate[], 
     const prev = lastBySourceRef.get(e.source_ref);
     if (!prev || prev.position < e.position) lastBySourceRef.set(e.source_ref, e);
   }
-  const seenInThisImport = new Set<string>();
+  const planned = new Map<string, number>();
   for (const c of candidates) {
     const key = `${c.provider}/${c.model}`;
     if (c.model === FALLBACK_MODEL) {
@@ -78,16 +78,9 @@ export function planImport(catalog: PriceCatalog, candidates: PriceCandidate[], 
       continue;
     }
     const start = new Date(Math.max(now.getTime(), effectiveFrom?.getTime() ?? 0, c.effective_from ? Date.parse(c.effective_from) : 0));
-    const dedupe = `${key}@${start.toISOString()}`;
-    if (seenInThisImport.has(dedupe)) {
-      report.skipped.push({ provider: c.provider, model: c.model, reason: 'listed twice in the source; the first entry was used' });
-      continue;
-    }
-    seenInThisImport.add(dedupe);
     let previous: PriceSetData | null;
     if (c.source === 'genai-prices') previous = lastBySourceRef.get(c.source_ref) ?? null;
     else previous = catalog.priceAt(c.provider, c.model, start);
-    const hadKey = catalog.history(c.provider, c.model).length > 0;
     if (previous && sameComponents(previous.components, c.components) && (c.match === undefined || sameMatch(previous.match, c.match))) {
       report.skipped.push({ provider: c.provider, model: c.model, reason: 'unchanged' });
       continue;
@@ -104,8 +97,19 @@ export function planImport(catalog: PriceCatalog, candidates: PriceCandidate[], 
       source_ref: c.source_ref,
       version: priceVersion(c.provider, c.model, effective_from, id),
     };
+    const item = { provider: c.provider, model: c.model, effective_from, price_version: data.version, reason: catalog.history(c.provider, c.model).length ? ('changed' as const) : ('new' as const) };
+    // Two changed prices of one key that both take effect now (dated prices already past): the later one in the source wins.
+    const slot = `${key}@${effective_from}`;
+    const earlier = planned.get(slot);
+    if (earlier !== undefined) {
+      report.skipped.push({ provider: c.provider, model: c.model, reason: `superseded by a later price of the same key (${c.source_ref})` });
+      events[earlier] = { id, data };
+      report.imported[earlier] = item;
+      continue;
+    }
+    planned.set(slot, events.length);
     events.push({ id, data });
-    report.imported.push({ provider: c.provider, model: c.model, effective_from, price_version: data.version, reason: hadKey ? 'changed' : 'new' });
+    report.imported.push(item);
   }
   return { events, report };
 }

@@ -32,11 +32,13 @@ export interface Resolution {
 export class PriceCatalog {
   private readonly providers = new Map<string, Map<string, KeyHistory>>();
   private readonly seen = new Set<string>();
+  private readonly orderCache = new Map<string, KeyHistory[]>();
 
   apply(event: { id: string; position: bigint; data: PriceSetData }): void {
     if (this.seen.has(event.id)) return;
     this.seen.add(event.id);
     const d = event.data;
+    this.orderCache.delete(d.provider);
     let keys = this.providers.get(d.provider);
     if (!keys) this.providers.set(d.provider, (keys = new Map()));
     let h = keys.get(d.model);
@@ -109,8 +111,13 @@ export class PriceCatalog {
     const alias = MODEL_ALIASES[provider]?.[name];
     const aliased = alias ? live.find((x) => x.h.model === alias) : undefined;
     if (aliased) return found(aliased.e, 'alias');
-    let best: { h: KeyHistory; e: PriceEntry } | undefined;
-    for (const x of live) if (isPrefixAtBoundary(x.h.model, name) && (!best || x.h.model.length > best.h.model.length)) best = x;
+    // Longest known prefix, among the keys and the alias names (`gpt-35-turbo-0125` -> alias `gpt-35-turbo`).
+    let best: { prefix: string; e: PriceEntry } | undefined;
+    const consider = (prefix: string, e: PriceEntry | undefined) => {
+      if (e && isPrefixAtBoundary(prefix, name) && (!best || prefix.length > best.prefix.length)) best = { prefix, e };
+    };
+    for (const x of live) consider(x.h.model, x.e);
+    for (const [aliasName, target] of Object.entries(MODEL_ALIASES[provider] ?? {})) consider(aliasName, live.find((x) => x.h.model === target)?.e);
     if (best) return found(best.e, 'prefix');
     const unitPriced = live.filter((x) => x.e.components.unit !== undefined);
     if (unitPriced.length === 1 && live.length === 1) return found(unitPriced[0].e, 'unit');
@@ -120,7 +127,12 @@ export class PriceCatalog {
   }
 
   private ordered(provider: string): KeyHistory[] {
-    return [...(this.providers.get(provider)?.values() ?? [])].sort((a, b) => cmp(a.rank, b.rank));
+    let list = this.orderCache.get(provider);
+    if (!list) {
+      list = [...(this.providers.get(provider)?.values() ?? [])].sort((a, b) => cmp(a.rank, b.rank));
+      this.orderCache.set(provider, list);
+    }
+    return list;
   }
 }
 
