@@ -1,0 +1,45 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { SqliteEventStore } from '../../libs/event-store/sqlite/sqlite-event-store';
+import { EventStoreDbEventStore } from '../../libs/event-store/eventstoredb/eventstoredb-event-store';
+import { eventStoreContract } from './event-store.contract';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-es-contract-'));
+let n = 0;
+const files = new WeakMap<object, string>();
+
+eventStoreContract('SQLite (embedded)', {
+  async open() {
+    const file = path.join(dir, `events-${++n}.db`);
+    const store = new SqliteEventStore({ file, sync: 'normal', pollIntervalMs: 20 });
+    files.set(store, file);
+    return store;
+  },
+  async reopen(store) {
+    const file = files.get(store)!;
+    await store.close();
+    const again = new SqliteEventStore({ file, sync: 'normal', pollIntervalMs: 20 });
+    files.set(again, file);
+    return again;
+  },
+  async cleanup() {
+    fs.rmSync(dir, { recursive: true, force: true });
+  },
+});
+
+const url = process.env.EVENTSTORE_URL;
+if (url) {
+  eventStoreContract('EventStoreDB', {
+    open: () => EventStoreDbEventStore.connect(url),
+    async reopen(store) {
+      await store.close();
+      return EventStoreDbEventStore.connect(url);
+    },
+  });
+} else {
+  console.log('EventStore contract: EventStoreDB skipped (set EVENTSTORE_URL=esdb://localhost:2113?tls=false to run it)');
+  describe.skip('EventStore contract: EventStoreDB (EVENTSTORE_URL not set)', () => {
+    it('runs against EventStoreDB', () => undefined);
+  });
+}
