@@ -1,6 +1,7 @@
 import { EventStore, StoredEvent, Subscription } from '../event-store/port';
 import { ReadStore } from '../read-store/port';
 import { Projection } from './projection';
+import { crashPoint } from '../faults/crash-point';
 
 export interface ProjectionStatus {
   name: string;
@@ -68,7 +69,7 @@ export class ProjectionRunner {
     const last = events[events.length - 1].position;
     try {
       await this.store.applyBatch(p.name, last, async (batch, checkpoint) => {
-        for (const e of events) if (e.position > checkpoint) await p.handle(e, batch);
+        for (const e of events) if (e.position > checkpoint) { await p.handle(e, batch); crashPoint('mid-projection-batch'); }
       });
     } catch (err) {
       this.errors.set(p.name, (err as Error).message);
@@ -118,7 +119,7 @@ export class ProjectionRunner {
       await running.stop();
       this.subs.delete(name);
     }
-    for (const c of p.collections) await this.store.drop(c);
+    for (const c of p.collections) { await this.store.drop(c); crashPoint('mid-rebuild'); }
     await this.store.resetCheckpoint(name);
     await p.setup?.(this.store);
     const head = await this.events.headPosition();
@@ -130,7 +131,7 @@ export class ProjectionRunner {
       if (!window.length) break;
       const wanted = new Set(p.eventTypes);
       const events = window.filter((e) => wanted.has(e.type));
-      if (events.length) await this.apply(p, events);
+      if (events.length) { await this.apply(p, events); crashPoint('mid-rebuild'); }
       after = window[window.length - 1].position;
       done += events.length;
       onProgress?.(done, after, head);

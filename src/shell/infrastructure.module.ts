@@ -17,7 +17,7 @@ const providers: Provider[] = [
   {
     provide: EVENT_STORE,
     inject: [APP_CONFIG],
-    useFactory: (c: AppConfig) => createEventStore({ eventStoreUrl: c.eventStoreUrl, dataDir: c.dataDir, sqliteSync: c.sqliteSync }),
+    useFactory: (c: AppConfig) => createEventStore({ eventStoreUrl: c.eventStoreUrl, dataDir: c.dataDir, sqliteSync: c.sqliteSync, faultPoints: c.faultPoints }),
   },
   { provide: READ_STORE, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createReadStore({ mongodbUrl: c.mongodbUrl, dataDir: c.dataDir }) },
   ProjectionRegistry,

@@ -4,6 +4,7 @@ import { Collection, Doc, Filter, FindOptions, Page, ProjectionBatch, ReadStore,
 import { applyUpdate, decodeCursor, encodeCursor } from '../document-update';
 import { AsyncLocalStorage } from 'async_hooks';
 import { Mutex } from '../../concurrency/mutex';
+import { crashPoint } from '../../faults/crash-point';
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
 
@@ -59,6 +60,7 @@ export class SqliteReadStore implements ReadStore {
         const checkpoint = await this.getCheckpoint(projection);
         if (position > checkpoint) {
           await this.batchContext.run(true, () => apply({ collection: (n) => this.collection(n) }, checkpoint));
+          crashPoint('after-read-model-write-before-checkpoint');
           this.db
             .prepare('INSERT INTO projection_checkpoints (name, position, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at')
             .run(projection, position, new Date().toISOString());
