@@ -41,7 +41,7 @@ export class SetPriceHandler {
       setPriceDecider,
       {
         type: 'SetPrice',
-        data: { provider, model, components: input.components as never, match: input.match, effective_from: input.effective_from ?? now.toISOString(), source: 'operator', source_ref: null, event_id: eventId },
+        data: { provider, model, components: input.components, match: input.match, effective_from: input.effective_from ?? now.toISOString(), source: 'operator', source_ref: null, event_id: eventId },
       },
       { now, correlationId, eventIds: () => eventId },
     );

@@ -1,7 +1,7 @@
 import { FALLBACK_MODEL, MatchRule, PriceComponents, PriceSetData, PriceSource, sameComponents, sameMatch } from './price';
 import { PriceCatalog } from './price-catalog';
 import { FALLBACK_PRICES, SPECIFICATION_EFFECTIVE_FROM, SPECIFICATION_PRICES } from './default-catalog';
-import { priceVersion } from './set-price';
+import { normalizeComponents, priceVersion } from './set-price';
 
 /** A price offered by an import source. */
 export interface PriceCandidate {
@@ -45,7 +45,7 @@ export function defaultCatalogEvents(genaiRows: PriceCandidate[], idFor: IdFor):
       data: {
         provider: r.provider,
         model: r.model,
-        components: r.components,
+        components: r.source === 'genai-prices' ? r.components : normalizeComponents(r.components),
         ...(r.match !== undefined ? { match: r.match } : {}),
         effective_from: r.effective_from,
         source: r.source,
@@ -59,7 +59,8 @@ export function defaultCatalogEvents(genaiRows: PriceCandidate[], idFor: IdFor):
 /**
  * What an import adds: for each candidate, a new `PriceSet` when it differs from what that source gave before
  * (genai-prices: the last price imported from the same package entry) or from the price in effect (other sources);
- * nothing when it is the same. A changed price takes effect at `now` at the earliest: history is never re-priced.
+ * nothing when it is the same. A changed price takes effect at `now` (or the source's later date), unless the operator
+ * states `effectiveFrom`: imports do not re-price history on their own.
  */
 export function planImport(catalog: PriceCatalog, candidates: PriceCandidate[], now: Date, idFor: IdFor, effectiveFrom?: Date): { events: NewPriceSet[]; report: ImportReport } {
   const report: ImportReport = { imported: [], skipped: [] };
@@ -77,7 +78,8 @@ export function planImport(catalog: PriceCatalog, candidates: PriceCandidate[], 
       report.skipped.push({ provider: c.provider, model: c.model, reason: 'the fallback price is changed by the operator only' });
       continue;
     }
-    const start = new Date(Math.max(now.getTime(), effectiveFrom?.getTime() ?? 0, c.effective_from ? Date.parse(c.effective_from) : 0));
+    // An operator-stated time is taken as stated; otherwise never before now (a source's own later date is kept).
+    const start = effectiveFrom ?? new Date(Math.max(now.getTime(), c.effective_from ? Date.parse(c.effective_from) : 0));
     let previous: PriceSetData | null;
     if (c.source === 'genai-prices') previous = lastBySourceRef.get(c.source_ref) ?? null;
     else previous = catalog.priceAt(c.provider, c.model, start);

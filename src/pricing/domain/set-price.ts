@@ -8,7 +8,8 @@ export interface SetPrice {
   data: {
     provider: string;
     model: string;
-    components: PriceComponents;
+    /** Amounts as decimals (numbers are read by their shortest string form) or tiered `{base, tiers}`. */
+    components: Record<string, unknown>;
     match?: MatchRule | null;
     effective_from: string;
     source: PriceSource;
