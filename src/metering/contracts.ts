@@ -40,6 +40,8 @@ export interface UsageRecordedData extends UsageVector {
   period_start: string;
   period_end: string;
   plan_id: string;
+  /** Reported events only: hash of the canonical reported payload (a repeat with another payload is a conflict). */
+  payload_hash?: string;
 }
 
 export interface UsageRefusedData {

@@ -1,0 +1,166 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { exactString, Money } from '../../../libs/money';
+import { READ_STORE, ReadStore } from '../../../libs/read-store/port';
+import { PricingFacade } from '../../pricing';
+import { SubscriptionsFacade } from '../../subscriptions';
+import type { EffectiveSubscription } from '../../subscriptions';
+import { UsageRecordedData } from '../contracts';
+import { decideAdmission } from '../domain/limit-decision';
+import { USAGE_SUMMARIES, summaryId, toPeriodUsage, UsageSummaryDoc } from '../projections/usage-summary.projection';
+import { Admission, AdmissionRequest, PeriodUsage, Reservation, UsageInput } from './admission';
+import { periodKey, UsageLedger } from './usage-ledger';
+import { UsageWriter } from './usage-writer';
+
+const NO_USAGE = { input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0, units: 0 };
+
+/**
+ * Metering's facade: admit a call against the user's limits before it runs (from memory, with reservations for calls
+ * in flight), record what it used after, release what a call that never ran held, and read a period's totals.
+ */
+@Injectable()
+export class MeteringFacade {
+  constructor(
+    private readonly ledger: UsageLedger,
+    private readonly writer: UsageWriter,
+    private readonly pricing: PricingFacade,
+    private readonly subscriptions: SubscriptionsFacade,
+    @Inject(READ_STORE) private readonly reads: ReadStore,
+  ) {}
+
+  /**
+   * Decides whether the call fits the limits. Admitted: the call, its prompt's tokens and their cost are reserved until
+   * `record` or `release`. Refused: a `UsageRefused` is durable before this resolves (unless dryRun).
+   */
+  async admit(req: AdmissionRequest): Promise<Admission> {
+    const subscription = await this.subscriptions.getEffective(req.tenantId, req.userId, req.at);
+    const cost = this.estimateCost(req);
+    const key = periodKey(req.tenantId, req.userId, subscription.period_start);
+    // From here to the reservation nothing awaits: concurrent admits see each other's reservations.
+    const decision = decideAdmission(this.ledger.state(key), subscription.limits ?? {}, { provider: req.provider, tokens: req.inputTokens, cost }, {
+      period_end: subscription.period_end,
+      now: req.at,
+    });
+    if (decision.ok) {
+      const reservation: Reservation = {
+        id: req.requestId,
+        tenantId: req.tenantId,
+        userId: req.userId,
+        provider: req.provider,
+        model: req.model,
+        at: req.at,
+        subscription,
+        delta: { provider: req.provider, calls: 1, tokens: req.inputTokens, cost },
+        periodKey: key,
+        released: !!req.dryRun,
+      };
+      if (!req.dryRun) this.ledger.reserve(key, reservation.delta);
+      return { ok: true, reservation, subscription, remaining: decision.remaining };
+    }
+    if (!req.dryRun) {
+      await this.writer.recordRefusal({
+        usage_id: req.requestId,
+        tenant_id: req.tenantId,
+        user_id: req.userId,
+        provider: req.provider,
+        model: req.model,
+        limit: decision.refusal.limit,
+        limit_value: decision.refusal.limit_value,
+        used: decision.refusal.used,
+        requested: decision.refusal.requested,
+        occurred_at: req.at.toISOString(),
+        period_start: subscription.period_start,
+        period_end: subscription.period_end,
+        plan_id: subscription.plan_id,
+        source: req.source,
+      });
+    }
+    return { ok: false, refusal: decision.refusal };
+  }
+
+  /**
+   * Prices the usage at `occurred_at`, appends `UsageRecorded` idempotently (usage id = request id) and then releases
+   * the reservation. A repeated record returns the stored record and counts nothing twice.
+   */
+  async record(reservation: Reservation, usage: UsageInput): Promise<UsageRecordedData> {
+    try {
+      const data = this.recordedData(reservation.tenantId, reservation.userId, reservation.subscription, usage, 'gateway');
+      const out = await this.writer.recordUsage(data, () => this.release(reservation));
+      return out.data;
+    } finally {
+      this.release(reservation);
+    }
+  }
+
+  /** Frees what an admitted call held, for a call that was never forwarded. Idempotent. */
+  release(reservation: Reservation): void {
+    if (reservation.released) return;
+    reservation.released = true;
+    this.ledger.unreserve(reservation.periodKey, reservation.delta);
+  }
+
+  /** The current period's totals from the usage_summaries read model. */
+  async getPeriodUsage(tenantId: string, userId: string, at: Date): Promise<PeriodUsage> {
+    const sub = await this.subscriptions.getEffective(tenantId, userId, at);
+    const doc = await this.reads.collection<UsageSummaryDoc>(USAGE_SUMMARIES).get(summaryId(tenantId, userId, sub.period_start));
+    return toPeriodUsage(doc, sub.period_start, sub.period_end);
+  }
+
+  /** Builds the recorded event for a usage, priced at the price in effect when it happened. */
+  recordedData(tenantId: string, userId: string, sub: EffectiveSubscription, usage: UsageInput, source: 'gateway' | 'report'): UsageRecordedData {
+    const occurred = new Date(usage.occurred_at);
+    const vector = {
+      input_tokens: usage.input_tokens ?? 0,
+      output_tokens: usage.output_tokens ?? 0,
+      cache_read_tokens: usage.cache_read_tokens ?? 0,
+      cache_write_tokens: usage.cache_write_tokens ?? 0,
+      reasoning_tokens: usage.reasoning_tokens ?? 0,
+      units: usage.units ?? 0,
+    };
+    let cost: Money;
+    let price_version: string;
+    let price_source: 'catalog' | 'fallback';
+    try {
+      const q = this.pricing.quote(usage.provider, usage.model, vector, occurred);
+      cost = q.cost;
+      price_version = q.price_version;
+      price_source = q.price_source;
+    } catch (err) {
+      // A gateway call already happened: record it unpriced rather than lose it (reports are rejected instead).
+      if (source === 'report') throw err;
+      cost = new Money(0);
+      price_version = 'unpriced';
+      price_source = 'fallback';
+    }
+    return {
+      usage_id: usage.usage_id,
+      tenant_id: tenantId,
+      user_id: userId,
+      provider: usage.provider,
+      model: usage.model,
+      operation: usage.operation,
+      source,
+      ...vector,
+      cost: exactString(cost),
+      price_version,
+      price_source,
+      latency_ms: usage.latency_ms,
+      status: usage.status,
+      streamed: usage.streamed,
+      estimated: usage.estimated,
+      occurred_at: occurred.toISOString(),
+      period_start: sub.period_start,
+      period_end: sub.period_end,
+      plan_id: sub.plan_id,
+    };
+  }
+
+  private estimateCost(req: AdmissionRequest): Money {
+    if (!req.inputTokens && !req.units) return new Money(0);
+    try {
+      if (req.units) return this.pricing.quote(req.provider, req.model, { ...NO_USAGE, input_tokens: req.inputTokens, units: req.units }, req.at).cost;
+      return this.pricing.estimateInputCost(req.provider, req.model, req.inputTokens, req.at);
+    } catch {
+      return new Money(0);
+    }
+  }
+}
