@@ -4,8 +4,8 @@ import * as path from 'path';
 import { randomUUID } from 'crypto';
 import { Doc, ReadStore } from '../../libs/read-store/port';
 import { SqliteEventStore } from '../../libs/event-store/sqlite/sqlite-event-store';
-import { StoredEvent } from '../../libs/event-store/port';
-import { Projection, ProjectionRunner } from '../../libs/projections';
+import { ProjectionRunner } from '../../libs/projections';
+import { userTotalsProjection } from './user-totals.projection';
 
 /** How a contract run gets its adapter: a fresh store, and the same store opened again (a restart). */
 export interface ReadStoreHarness {
@@ -25,22 +25,6 @@ interface Row extends Doc {
   at: string;
   tag?: string | null;
   nested?: { score: number };
-}
-
-/** Per-user totals: the projection the contract, the crash drill and the benchmark share. */
-export function userTotalsProjection(name: string, collection: string): Projection {
-  return {
-    name,
-    eventTypes: ['UsageRecorded'],
-    collections: [collection],
-    async setup(store) {
-      await store.collection(collection).ensureIndex(['total']);
-    },
-    async handle(e: StoredEvent, batch) {
-      const d = e.data as { user_id: string; tokens: number };
-      await batch.collection(collection).upsert(d.user_id, { inc: { total: d.tokens, calls: 1 }, max: { last_position: Number(e.position) }, setOnInsert: { first_position: Number(e.position) } });
-    },
-  };
 }
 
 /** The ReadStore port's contract (and the projection runner over it). Every adapter must pass it unchanged. */

@@ -79,7 +79,6 @@ export class SqliteEventStore implements EventStore {
           metadata  TEXT NOT NULL,
           UNIQUE (stream_id, revision)
         );
-        CREATE INDEX IF NOT EXISTS events_type ON events(type, position);
       `);
       this.stmt = {
         lastRevision: this.db.prepare('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1').safeIntegers(true),
@@ -144,18 +143,11 @@ export class SqliteEventStore implements EventStore {
     this.notifier.emit('appended');
   }
 
+  /**
+   * One append inside the group's transaction. The insert runs in a savepoint (a nested better-sqlite3 transaction)
+   * and the UNIQUE index on event_id detects a stored id, so the common path costs no lookup per event.
+   */
   private appendInTransaction(p: PendingAppend): AppendResult {
-    const existing = p.events.map((e) => this.stmt.byEventId.get(e.id) as { position: bigint; stream_id: string } | undefined);
-    const known = existing.filter((x) => x !== undefined);
-    if (known.length === p.events.length) {
-      const last = this.stmt.lastRevision.get(p.streamId) as { revision: bigint } | undefined;
-      return { nextExpectedRevision: last?.revision ?? -1n, position: known[known.length - 1]!.position, duplicate: true };
-    }
-    if (known.length > 0) {
-      const err = new Error(`Some but not all events of this append are already stored in ${p.streamId}`);
-      err.name = 'PartialDuplicateError';
-      throw err;
-    }
     const lastRow = this.stmt.lastRevision.get(p.streamId) as { revision: bigint } | undefined;
     const current: bigint | 'no_stream' = lastRow ? lastRow.revision : 'no_stream';
     const e = p.expected;
@@ -164,15 +156,50 @@ export class SqliteEventStore implements EventStore {
       (e === 'no_stream' && current === 'no_stream') ||
       (e === 'stream_exists' && current !== 'no_stream') ||
       (typeof e === 'bigint' && current !== 'no_stream' && current === e);
-    if (!ok) throw new WrongExpectedVersionError(p.streamId, e, current);
-    let revision = current === 'no_stream' ? -1n : current;
-    let position = 0n;
-    for (const ev of p.events) {
-      revision += 1n;
-      const info = this.stmt.insert.run(ev.id, p.streamId, revision, ev.type, JSON.stringify(ev.data ?? null), JSON.stringify(ev.metadata ?? {}));
-      position = BigInt(info.lastInsertRowid);
+    if (!ok) {
+      // A retry of an append that was stored is acknowledged, whatever revision it expected.
+      const stored = this.storedDuplicate(p, current);
+      if (stored) return stored;
+      throw new WrongExpectedVersionError(p.streamId, e, current);
     }
-    return { nextExpectedRevision: revision, position, duplicate: false };
+    try {
+      return this.insertInSavepoint(p, current === 'no_stream' ? -1n : current);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && /event_id/.test((err as Error).message)) {
+        const stored = this.storedDuplicate(p, current);
+        if (stored) return stored;
+        const partial = new Error(`Some but not all events of this append are already stored in ${p.streamId}`);
+        partial.name = 'PartialDuplicateError';
+        throw partial;
+      }
+      throw err;
+    }
+  }
+
+  private insertInSavepointTx: ((p: PendingAppend, from: bigint) => AppendResult) | null = null;
+
+  private insertInSavepoint(p: PendingAppend, from: bigint): AppendResult {
+    this.insertInSavepointTx ??= this.db.transaction((q: PendingAppend, start: bigint) => {
+      let revision = start;
+      let position = 0n;
+      for (const ev of q.events) {
+        revision += 1n;
+        const info = this.stmt.insert.run(ev.id, q.streamId, revision, ev.type, JSON.stringify(ev.data ?? null), JSON.stringify(ev.metadata ?? {}));
+        position = BigInt(info.lastInsertRowid);
+      }
+      return { nextExpectedRevision: revision, position, duplicate: false };
+    });
+    return this.insertInSavepointTx(p, from);
+  }
+
+  /** The duplicate outcome when every event id of the append is stored; null when any is new. */
+  private storedDuplicate(p: PendingAppend, current: bigint | 'no_stream'): AppendResult | null {
+    let last: { position: bigint } | undefined;
+    for (const ev of p.events) {
+      last = this.stmt.byEventId.get(ev.id) as { position: bigint } | undefined;
+      if (!last) return null;
+    }
+    return { nextExpectedRevision: current === 'no_stream' ? -1n : current, position: last!.position, duplicate: true };
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
