@@ -1,7 +1,9 @@
 import { Module, Provider } from '@nestjs/common';
+import { ProjectionRegistry } from '../shell';
 import { PlansService } from './application/plans.service';
 import { PlansFacade } from './application/plans.facade';
 import { PlansController } from './api/plans.controller';
+import { SubscriptionPlansProjection } from './projections/subscription-plans.projection';
 
 const application: Provider[] = [PlansService];
 const facades: Provider[] = [PlansFacade];
@@ -12,4 +14,8 @@ const facades: Provider[] = [PlansFacade];
   providers: [...application, ...facades],
   exports: [...facades],
 })
-export class PlansModule {}
+export class PlansModule {
+  constructor(registry: ProjectionRegistry) {
+    registry.register(new SubscriptionPlansProjection());
+  }
+}

@@ -56,6 +56,15 @@ describe('Plans over HTTP', () => {
     expect(incomplete.body.error.details.missing).toEqual(['monthly_price', 'yearly_price', 'limits']);
   });
 
+  it('keeps the subscription_plans read model (the specification table) in step', async () => {
+    await t.settle();
+    const { READ_STORE } = await import('../../libs/read-store/port');
+    const plans = t.app.get(READ_STORE).collection('subscription_plans');
+    expect(await plans.count()).toBe(5);
+    expect(await plans.get('basic')).toMatchObject({ plan_id: 'basic', monthly_price: '29', limits: { total_calls: 12000, openai_calls: 3 }, alert_thresholds: [50, 100], active: true });
+    expect(await plans.get('pro')).toMatchObject({ limits: { total_calls: 100000, gemini_calls: 5000, monthly_cost: 150 } });
+  });
+
   it('retires a plan: it leaves the public list', async () => {
     const r = await t.request('DELETE', '/api/admin/plans/team', { key: TEST_ADMIN_KEY });
     expect(r.status).toBe(200);

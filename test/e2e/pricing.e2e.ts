@@ -60,6 +60,13 @@ describe('Pricing over HTTP', () => {
     expect(after.cost.toFixed()).toBe('0.025');
     const listed = await t.request('GET', '/api/subscription/pricing?at=2025-04-02');
     expect(listed.body.providers.openai.find((e: any) => e.model === 'gpt-4o').price_version).toBe(put.body.price_version);
+    await t.settle();
+    const { READ_STORE } = await import('../../libs/read-store/port');
+    const history = await t.app.get(READ_STORE).collection('api_provider_pricing').find({ provider: 'openai', model: 'gpt-4o' }, { sort: { field: 'effective_from', direction: 'asc' } });
+    expect(history.items.map((d: any) => [d.effective_from, d.source, d.components])).toEqual([
+      ['2025-02-01T00:00:00.000Z', 'genai-prices', expect.objectContaining({ input_mtok: '2.5', output_mtok: '10' })],
+      ['2025-04-01T00:00:00.000Z', 'operator', { input_mtok: '5', output_mtok: '20' }],
+    ]);
     const again = await t.request('PUT', '/api/admin/pricing/openai/gpt-4o', { key: TEST_ADMIN_KEY, body: { prices: { input_mtok: 5, output_mtok: '20.00' }, effective_from: '2025-04-01T00:00:00Z' } });
     expect(again.body.changed).toBe(false);
   });
