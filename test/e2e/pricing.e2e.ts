@@ -82,6 +82,9 @@ describe('Pricing over HTTP', () => {
     expect(hf.status).toBe(200);
     expect(hf.body.model).toBe('openai/gpt-oss-20b');
     expect(facade.quote('huggingface', 'openai/gpt-oss-20b:fireworks-ai', usage({ output_tokens: 1_000_000 }), t.clock.now()).cost.toFixed()).toBe('0.5');
+    const raw = await t.request('PUT', '/api/admin/pricing/huggingface/meta-llama/llama-3.3-70b-instruct', { key: TEST_ADMIN_KEY, body: { prices: { input_mtok: '0.59', output_mtok: '0.79' } } });
+    expect(raw.status).toBe(200);
+    expect(raw.body.model).toBe('meta-llama/llama-3.3-70b-instruct');
   });
 
   it('refuses an unknown provider and a bad price in the one error shape', async () => {

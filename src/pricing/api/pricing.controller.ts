@@ -29,12 +29,17 @@ export class PricingController {
     return { at: at.toISOString(), currency: 'USD', providers };
   }
 
-  @Put('admin/pricing/:provider/:model')
+  @Put('admin/pricing/:provider/*')
   @Roles('admin')
   @ApiBearerAuth()
-  @ApiOperation({ summary: 'Sets a price from `effective_from` on (a PriceSet). Model names with a slash are URL-encoded (`openai%2Fgpt-oss-120b`); `*` is the fallback price.' })
-  async put(@Param('provider') provider: string, @Param('model') model: string, @Body() body: SetPriceDto, @Req() req: { id?: string }) {
-    const { price, changed } = await this.setPrice.execute({ provider, model: decodeURIComponent(model), components: body.prices, match: body.match as never, effective_from: body.effective_from }, req.id);
+  @ApiOperation({
+    summary:
+      'Sets the price of `{provider}/{model}` from `effective_from` on (a PriceSet). The model may contain slashes (`huggingface/openai/gpt-oss-120b`, or URL-encoded); `*` is the provider\'s fallback price.',
+  })
+  async put(@Param('provider') provider: string, @Body() body: SetPriceDto, @Req() req: { id?: string; params?: Record<string, string> }) {
+    // Fastify (find-my-way) names the wildcard '*' and decodes it.
+    const model = String(req.params?.['*'] ?? '');
+    const { price, changed } = await this.setPrice.execute({ provider, model, components: body.prices, match: body.match as never, effective_from: body.effective_from }, req.id);
     const view = priceView({ ...price, event_id: '', position: 0n });
     return { provider: price.provider, ...view, changed };
   }
