@@ -82,7 +82,7 @@ export function providerRows(sum) {
 }
 
 function latencyOf(x) {
-  const lat = x.latency_ms && typeof x.latency_ms === 'object' ? x.latency_ms : x.latency && typeof x.latency === 'object' ? x.latency : {};
+  const lat = [x.response_time_ms, x.latency_ms, x.latency].find((v) => v && typeof v === 'object') ?? {};
   return {
     p50: asNumber(firstDefined(lat.p50, x.p50_latency_ms, x.latency_p50_ms, x.p50, x.median_latency_ms)),
     p95: asNumber(firstDefined(lat.p95, x.p95_latency_ms, x.latency_p95_ms, x.p95)),

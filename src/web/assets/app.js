@@ -522,10 +522,11 @@ function logQuery() {
 function logMatches(item) {
   const f = state.log.filters;
   if (f.provider && item.provider !== f.provider) return false;
-  const ok = Number(item.status) < 400;
-  if (f.status === 'ok' && !ok) return false;
-  if (f.status === 'error' && ok) return false;
-  if (f.model && !String(item.model ?? '').toLowerCase().includes(f.model.toLowerCase())) return false;
+  if (f.status) {
+    const outcome = item.outcome ?? (item.kind === 'refused' ? 'refused' : Number(item.status) < 400 ? 'ok' : 'error');
+    if (outcome !== f.status) return false;
+  }
+  if (f.model && String(item.model ?? '') !== f.model) return false;
   return true;
 }
 
@@ -541,7 +542,7 @@ function renderLogs() {
         { dataset: { id: it.id, provider: it.provider } },
         h('td', {}, dateTime(it.occurred_at)),
         h('td', {}, chip(it.provider)),
-        h('td', {}, it.model ?? '–', it.price_source === 'fallback' ? h('span', { class: 'tag', title: 'Priced by the provider\u2019s fallback price: the catalog does not know this model' }, 'fallback price') : null, it.estimated ? h('span', { class: 'tag', title: 'Token counts estimated: the provider did not report them' }, 'estimated') : null),
+        h('td', {}, it.model ?? '–', it.kind === 'refused' || it.outcome === 'refused' ? h('span', { class: 'tag tag-refused', title: it.limit ? `Refused before it reached the provider: ${limitName(it.limit)} limit` : 'Refused before it reached the provider' }, 'refused') : null, it.price_source === 'fallback' ? h('span', { class: 'tag', title: 'Priced by the provider\u2019s fallback price: the catalog does not know this model' }, 'fallback price') : null, it.estimated ? h('span', { class: 'tag', title: 'Token counts estimated: the provider did not report them' }, 'estimated') : null),
         h('td', { class: 'num' }, num(it.input_tokens)),
         h('td', { class: 'num' }, num(it.output_tokens)),
         h('td', { class: 'num', title: it.cost_exact ? `Exact: ${it.cost_exact} USD` : undefined, dataset: { value: it.cost ?? '' } }, usd(it.cost)),
