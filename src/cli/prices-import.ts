@@ -10,8 +10,7 @@
 import * as fs from 'fs';
 import { loadConfig } from '../config/config';
 import { createEventStore } from '../../libs/event-store/create-event-store';
-import { seedDefaultCatalog } from '../pricing/application/catalog-store';
-import { ImportResult, importGenaiPrices, importLitellm } from '../pricing/application/import-prices.handler';
+import { ImportResult, importGenaiPrices, importLitellm, seedDefaultCatalog } from '../pricing';
 
 const USAGE = 'usage: npm run prices:import -- <model_prices_and_context_window.json> [--effective-from <ISO time>] | --from genai-prices';
 
