@@ -18,6 +18,11 @@ export interface OpenOptions {
   sync?: SyncMode;
   busyTimeoutMs?: number;
   readonly?: boolean;
+  /**
+   * At open, how long to wait for the write lock before reporting the database as locked. Another Tollgate process
+   * sharing the file holds it for milliseconds; a process that holds it for seconds is a lock to report at start.
+   */
+  lockCheckMs?: number;
 }
 
 export class StoreOpenError extends Error {
@@ -31,9 +36,12 @@ export class StoreOpenError extends Error {
 export function openDatabase(options: OpenOptions): Database.Database {
   const file = options.file;
   try {
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+    if (file !== ':memory:') {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      if (!options.readonly) fs.accessSync(path.dirname(file), fs.constants.W_OK);
+    }
   } catch (err) {
-    throw new StoreOpenError(`Cannot create the data directory ${path.dirname(file)}: ${describe(err)}`, err);
+    throw new StoreOpenError(`Cannot use the data directory ${path.dirname(file)} (set DATA_DIR to a writable directory): ${describe(err)}`, err);
   }
   let db: Database.Database;
   try {
@@ -45,10 +53,22 @@ export function openDatabase(options: OpenOptions): Database.Database {
     db.pragma('temp_store = MEMORY');
     // Touch the schema so a corrupt or foreign file fails here, at start, rather than on the first request.
     db.prepare('SELECT count(*) FROM sqlite_master').get();
+    if (!options.readonly && file !== ':memory:') takeWriteLockOnce(db, options.lockCheckMs ?? 3000, options.busyTimeoutMs ?? 10_000);
   } catch (err) {
     throw new StoreOpenError(`Cannot open the database ${file}: ${describe(err)}`, err);
   }
   return db;
+}
+
+/** Takes and releases the write lock, so a database locked by another program fails at start with a clear message. */
+function takeWriteLockOnce(db: Database.Database, waitMs: number, busyTimeoutMs: number): void {
+  db.pragma(`busy_timeout = ${waitMs}`);
+  try {
+    db.exec('BEGIN IMMEDIATE');
+    db.exec('COMMIT');
+  } finally {
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  }
 }
 
 export function describe(err: unknown): string {
@@ -64,6 +84,9 @@ export function describe(err: unknown): string {
     SQLITE_READONLY: 'the file is read-only',
     SQLITE_IOERR: 'an I/O error occurred (disk full or failing)',
     EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EROFS: 'the file system is read-only',
+    ENOTDIR: 'a part of the path is a file, not a directory',
     ENOSPC: 'the disk is full',
   };
   const hint = Object.entries(hints).find(([k]) => code.startsWith(k))?.[1];

@@ -27,7 +27,7 @@ describe('crash drill: kill -9 while appending and projecting', () => {
 
   it('keeps every acknowledged event exactly once, opens cleanly, and the projection resumes to the rebuilt state', async () => {
     const acknowledged = new Set<string>();
-    const rounds = 5;
+    const rounds = 6;
     for (let round = 0; round < rounds; round++) {
       const child = node(['test/drills/store-crash-child.ts', dir, String(round)]);
       let buffer = '';
