@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Controller, Get, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { Public } from '../identity/access';
+import { Public } from '../identity';
 import { CONTENT_TYPES, listAssets, resolveAssetsDir, resolveChartJs } from './assets-location';
 
 /**
