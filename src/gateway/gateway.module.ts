@@ -1,4 +1,18 @@
-import { Module } from '@nestjs/common';
+import { Module, Provider } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { IdentityModule } from '../identity';
+import { MeteringModule } from '../metering';
+import { EnforcementInterceptor } from './enforcement.interceptor';
+import { ProxyController } from './proxy.controller';
+import { ProxyService } from './proxy.service';
 
-@Module({})
+const providers: Provider[] = [ProxyService, { provide: APP_INTERCEPTOR, useClass: EnforcementInterceptor }];
+
+/** The edge: `/proxy/{provider}/...`, provider detection, enforcement before the call, usage capture after. */
+@Module({
+  imports: [IdentityModule, MeteringModule],
+  controllers: [ProxyController],
+  providers,
+  exports: [ProxyService],
+})
 export class GatewayModule {}

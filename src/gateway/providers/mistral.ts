@@ -1,0 +1,30 @@
+import { bearer, bodyModel, CallDescription, CallRequest, describeCall, ProviderAdapter, textOf } from './provider';
+import { ChatStreamMeter, chatBodyUsage, chatOutputText, chatPromptText } from './openai-compatible';
+
+/**
+ * Mistral: `/v1/chat/completions`, `/v1/fim/completions`, `/v1/embeddings`, `/v1/agents/completions`; Bearer key.
+ * Usage comes in the last stream chunk without opt-in, so nothing is injected (it reportedly rejects stream_options).
+ */
+export const mistral: ProviderAdapter = {
+  id: 'mistral',
+
+  describe(req: CallRequest): CallDescription {
+    const body = req.body;
+    const model = bodyModel(body);
+    const p = req.path;
+    if (p.endsWith('/embeddings')) return describeCall({ operation: 'embeddings', model, promptText: textOf(body?.input ?? body?.inputs).join('\n') });
+    if (p.endsWith('/fim/completions')) return describeCall({ operation: 'fim', model, streaming: !!body?.stream, promptText: [...textOf(body?.prompt), ...textOf(body?.suffix)].join('\n') });
+    if (p.endsWith('/completions')) return describeCall({ operation: 'chat', model, streaming: !!body?.stream, promptText: chatPromptText(body) });
+    return describeCall({ operation: req.method === 'GET' ? 'read' : 'other', model });
+  },
+
+  setKey: bearer,
+  usageFromBody: (body: any) => chatBodyUsage(body),
+  outputTextFromBody: chatOutputText,
+  streamMeter: () => new ChatStreamMeter(false),
+
+  errorBody(kind, _status, message) {
+    const type = { rate_limit: 'rate_limited', auth: 'invalid_api_key', bad_request: 'invalid_request_error', forbidden: 'forbidden', upstream: 'api_error' }[kind];
+    return { object: 'error', message, type, param: null, code: kind === 'rate_limit' ? '1300' : null };
+  },
+};

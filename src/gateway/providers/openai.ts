@@ -1,0 +1,80 @@
+import { bodyModel, CallDescription, CallRequest, describeCall, LazyStreamMeter, ProviderAdapter, StreamMeter, textOf, Usage, bearer } from './provider';
+import { ChatStreamMeter, chatBodyUsage, chatOutputText, chatPromptText, openAiError, responsesUsage, withIncludeUsage } from './openai-compatible';
+
+/** OpenAI: `/v1/chat/completions`, `/v1/responses`, `/v1/embeddings`, `/v1/images/*`, `/v1/completions`; Bearer key. */
+export const openai: ProviderAdapter = {
+  id: 'openai',
+
+  describe(req: CallRequest): CallDescription {
+    const body = req.body;
+    const model = bodyModel(body);
+    const p = req.path;
+    if (p.endsWith('/chat/completions')) {
+      const { body: rewritten, hide } = withIncludeUsage(body);
+      return describeCall({ operation: 'chat', model, streaming: !!body?.stream, promptText: chatPromptText(body), rewrittenBody: rewritten, hideUsageChunk: hide });
+    }
+    if (p.endsWith('/responses')) {
+      const prompt = [...textOf(body?.instructions), ...textOf(body?.input)].join('\n');
+      return describeCall({ operation: 'responses', model, streaming: !!body?.stream, promptText: prompt });
+    }
+    if (p.endsWith('/embeddings')) return describeCall({ operation: 'embeddings', model, promptText: textOf(body?.input).join('\n') });
+    if (p.includes('/images/')) {
+      const n = typeof body?.n === 'number' && body.n > 0 ? body.n : 1;
+      const priced = model.startsWith('dall-e') || model === '';
+      return describeCall({ operation: 'image', model: model || 'dall-e-2', streaming: !!body?.stream, promptText: textOf(body?.prompt).join(''), units: priced ? n : 0 });
+    }
+    if (p.endsWith('/completions')) return describeCall({ operation: 'completion', model, streaming: !!body?.stream, promptText: textOf(body?.prompt).join('\n') });
+    if (p.includes('/audio/')) return describeCall({ operation: 'audio', model, promptText: textOf(body?.input).join('') });
+    // Anything else (models list, files, batches) is still a call: counted, never silently free.
+    return describeCall({ operation: req.method === 'GET' ? 'read' : 'other', model });
+  },
+
+  setKey: bearer,
+
+  usageFromBody(body: any, call: CallDescription): Usage | null {
+    if (call.operation === 'image') {
+      const u = responsesUsage(body?.usage);
+      if (u) return u;
+      return Array.isArray(body?.data) ? { units: body.data.length } : null;
+    }
+    if (call.operation === 'responses') return responsesUsage(body?.usage);
+    return chatBodyUsage(body);
+  },
+
+  outputTextFromBody(body: any): string {
+    if (typeof body?.output_text === 'string') return body.output_text;
+    if (Array.isArray(body?.output)) return textOf(body.output).join('');
+    return chatOutputText(body);
+  },
+
+  streamMeter(call: CallDescription): StreamMeter {
+    if (call.operation === 'responses' || call.operation === 'image') return new ResponsesStreamMeter();
+    return new ChatStreamMeter(call.hideUsageChunk);
+  },
+
+  errorBody: (kind, _status, message) => openAiError(kind, message),
+};
+
+/** Responses API stream: `event: <type>` frames; the terminal `response.completed|incomplete|failed` carries usage. */
+class ResponsesStreamMeter extends LazyStreamMeter {
+  usage(): Usage | null {
+    for (let i = this.events.length - 1; i >= 0; i--) {
+      const d = this.events[i].data;
+      if (!d.includes('"usage"')) continue;
+      try {
+        const j = JSON.parse(d);
+        const u = responsesUsage(j?.response?.usage) ?? responsesUsage(j?.usage);
+        if (u) return u;
+      } catch {
+        /* cut */
+      }
+    }
+    return null;
+  }
+  outputText(): string {
+    const out: string[] = [];
+    for (const { json } of this.parsed()) if (typeof json?.type === 'string' && json.type.endsWith('.delta') && typeof json.delta === 'string') out.push(json.delta);
+    return out.join('');
+  }
+}
+

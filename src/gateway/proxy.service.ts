@@ -1,0 +1,219 @@
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import type { ServerResponse } from 'http';
+import { performance } from 'perf_hooks';
+import { MeteringFacade } from '../metering';
+import { APP_CONFIG, AppConfig, rootLogger } from '../shell';
+import { forwardHeaders, RESPONSE_DROPPED } from './credentials';
+import type { GatewayCall } from './gateway-call';
+import { gatewayAnswer } from './provider-errors';
+import type { StreamMeter, Usage } from './providers';
+import { SseSplitter } from './sse';
+import { countTokens } from './tokens';
+import { UpstreamClient } from './upstream-client';
+
+/** JSON bodies larger than this are passed through without reading usage from them (none of the providers' are). */
+const MAX_JSON_TAP = 32 * 1024 * 1024;
+
+interface Outcome {
+  status: number;
+  /** The provider's answer arrived whole (not cut, client still there). */
+  complete: boolean;
+  streamed: boolean;
+  meter: StreamMeter | null;
+  json: Buffer[] | null;
+  headerUsage: Usage | null;
+}
+
+/**
+ * Forwards an admitted /proxy call to its provider on a pooled keep-alive connection and streams the answer back as it
+ * arrives, reading usage from the body or the SSE stream as it passes. After the answer (or a cut, or a client gone)
+ * the call is recorded with MeteringFacade.record, which releases its reservation.
+ */
+@Injectable()
+export class ProxyService implements OnModuleDestroy {
+  private readonly client = new UpstreamClient();
+  private readonly pending = new Set<Promise<unknown>>();
+  private readonly log = rootLogger().child({ module: 'gateway' });
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metering: MeteringFacade,
+  ) {}
+
+  async onModuleDestroy(): Promise<void> {
+    await this.idle();
+    await this.client.close();
+  }
+
+  /** Resolves when every call forwarded so far has been recorded (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
+  }
+
+  async forward(method: string, incoming: Record<string, string | string[] | undefined>, res: ServerResponse, gc: GatewayCall): Promise<void> {
+    const headers = forwardHeaders(incoming);
+    gc.adapter.setKey(headers, gc.upstreamKey);
+    if (gc.body) headers['content-length'] = String(gc.body.length);
+    const abort = new AbortController();
+    let clientGone = false;
+    res.once('close', () => {
+      if (!res.writableEnded) {
+        clientGone = true;
+        abort.abort();
+      }
+    });
+
+    let upstream;
+    try {
+      upstream = await this.client.request(this.config.upstreams[gc.provider], { method, path: gc.upstreamPath, headers, body: gc.body, signal: abort.signal });
+    } catch (err) {
+      if (clientGone) return this.settle(gc, { status: 499, complete: false, streamed: false, meter: null, json: null, headerUsage: null });
+      this.log.warn({ provider: gc.provider, err: (err as Error).message, request_id: gc.requestId }, 'upstream unreachable');
+      const a = gatewayAnswer(gc.adapter, 'upstream', 502, `Tollgate could not reach ${gc.provider}: ${(err as Error).message}`);
+      res.writeHead(a.status, a.headers);
+      res.end(a.body);
+      // The provider never saw the call: recorded as a failed call that used nothing.
+      return this.settle(gc, { status: 502, complete: true, streamed: false, meter: null, json: null, headerUsage: { units: 0 } });
+    }
+
+    const status = upstream.statusCode;
+    const rh = upstream.headers;
+    const contentType = String(rh['content-type'] ?? '');
+    const sse = contentType.includes('text/event-stream');
+    const hide = sse && gc.call.hideUsageChunk;
+    const out: Record<string, string | string[]> = {};
+    for (const k in rh) {
+      const v = rh[k];
+      if (v === undefined || RESPONSE_DROPPED.has(k) || (hide && k === 'content-length')) continue;
+      out[k] = v;
+    }
+    out['x-tollgate-request-id'] = gc.requestId;
+    const outcome: Outcome = {
+      status,
+      complete: false,
+      streamed: sse,
+      meter: sse ? gc.adapter.streamMeter(gc.call) : null,
+      json: !sse && contentType.includes('json') ? [] : null,
+      headerUsage: gc.adapter.usageFromHeaders?.(rh, gc.call, status) ?? null,
+    };
+    if (clientGone) {
+      upstream.body.destroy();
+      return this.settle(gc, outcome);
+    }
+    res.writeHead(status, out);
+    if (sse) res.flushHeaders();
+
+    const body = upstream.body;
+    const meter = outcome.meter;
+    const splitter = meter ? new SseSplitter() : null;
+    let jsonSize = 0;
+    const onEvent = (e: { event: string | undefined; data: string }) => meter!.onEvent(e.event, e.data);
+    let held = '';
+    const keep = (e: { raw: string; event: string | undefined; data: string }) => {
+      if (meter!.onEvent(e.event, e.data)) held += e.raw;
+    };
+    const resume = () => body.resume();
+
+    body.on('data', (chunk: Buffer) => {
+      let ok = true;
+      if (hide) {
+        held = '';
+        splitter!.push(chunk, keep);
+        if (held) ok = res.write(held);
+      } else {
+        ok = res.write(chunk);
+        if (splitter) splitter.push(chunk, onEvent);
+        else if (outcome.json) {
+          jsonSize += chunk.length;
+          if (jsonSize <= MAX_JSON_TAP) outcome.json.push(chunk);
+          else outcome.json = null;
+        }
+      }
+      if (!ok) {
+        body.pause();
+        res.once('drain', resume);
+      }
+    });
+    body.once('end', () => {
+      if (splitter) {
+        const tail = splitter.flush();
+        if (tail && meter!.onEvent(tail.event, tail.data) && hide) res.write(tail.raw);
+      }
+      outcome.complete = !clientGone;
+      res.end();
+      this.settle(gc, outcome);
+    });
+    body.once('error', () => {
+      if (splitter) {
+        const tail = splitter.flush();
+        if (tail) meter!.onEvent(tail.event, tail.data);
+      }
+      // The provider cut the answer (or the client went away): cut the client too, as the provider did.
+      if (!res.destroyed) res.destroy();
+      this.settle(gc, outcome);
+    });
+  }
+
+  /** Works out what the call used and records it (its reservation is released by record). Never throws. */
+  private settle(gc: GatewayCall, o: Outcome): void {
+    const p = this.record(gc, o)
+      .catch((err) => this.log.error({ err: (err as Error).message, request_id: gc.requestId, provider: gc.provider }, 'recording a gateway call failed'))
+      .finally(() => this.pending.delete(p));
+    this.pending.add(p);
+  }
+
+  private async record(gc: GatewayCall, o: Outcome): Promise<void> {
+    const reservation = gc.reservation;
+    if (!reservation) return;
+    const { adapter, call } = gc;
+    let usage: Usage | null = null;
+    let parsed: any;
+    if (o.meter) usage = o.meter.usage();
+    else if (o.json && o.json.length) {
+      try {
+        parsed = JSON.parse(Buffer.concat(o.json).toString('utf8'));
+        usage = adapter.usageFromBody(parsed, call, o.status);
+      } catch {
+        /* not JSON after all, or cut */
+      }
+    }
+    usage ??= o.headerUsage;
+    // A free call (a crawl's status poll) is recorded only when it reports what the job used.
+    if (call.free && (!usage || !o.complete)) {
+      this.metering.release(reservation);
+      return;
+    }
+    let estimated = false;
+    const generated = () => countTokens(o.meter ? o.meter.outputText() : parsed !== undefined && adapter.outputTextFromBody ? adapter.outputTextFromBody(parsed) : '');
+    if (!usage) {
+      if (o.complete && o.status >= 400) {
+        // The provider answered with an error and reported nothing: it billed nothing.
+        usage = {};
+      } else {
+        estimated = true;
+        usage = { input_tokens: gc.inputTokens, output_tokens: generated(), units: o.status < 400 ? call.units : 0 };
+      }
+    } else if (!o.complete && (o.streamed || o.status < 400)) {
+      // Cut or abandoned: what was reported may stop short of what was generated.
+      estimated = true;
+      usage = { ...usage, input_tokens: usage.input_tokens || gc.inputTokens, output_tokens: Math.max(usage.output_tokens ?? 0, generated()) };
+    }
+    await this.metering.record(reservation, {
+      usage_id: call.usageId ?? gc.requestId,
+      provider: gc.provider,
+      model: call.model,
+      operation: call.operation,
+      input_tokens: usage.input_tokens ?? 0,
+      output_tokens: usage.output_tokens ?? 0,
+      cache_read_tokens: usage.cache_read_tokens ?? 0,
+      cache_write_tokens: usage.cache_write_tokens ?? 0,
+      reasoning_tokens: usage.reasoning_tokens ?? 0,
+      units: usage.units ?? 0,
+      latency_ms: Math.round(performance.now() - gc.started),
+      status: o.status,
+      streamed: o.streamed,
+      estimated,
+      occurred_at: gc.at.toISOString(),
+    });
+  }
+}
