@@ -1,0 +1,85 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { CLOCK, Clock } from '../../../libs/clock';
+import { READ_STORE, ReadStore } from '../../../libs/read-store/port';
+import { rootLogger } from '../../shell';
+import { SubscriptionsFacade } from '../../subscriptions';
+import { describeRenewal } from '../domain/alert-wording';
+import { RaiseAlertHandler } from './raise-alert.handler';
+import { ALERT_TRACKER, isoTime, TrackerDoc } from './threshold-watcher.process';
+
+/** A renewal notice goes out when the period ends within this many days. */
+export const RENEWAL_NOTICE_DAYS = 3;
+const DAY_MS = 86_400_000;
+
+/**
+ * Scheduled: every user with usage in a period that ends within three days gets one informational renewal notice for
+ * that period (its own alert stream, appended once, so every instance may run the job).
+ */
+@Injectable()
+export class RenewalNoticeJob implements OnApplicationBootstrap, OnModuleDestroy {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<number> | null = null;
+  private readonly done = new Set<string>();
+  private readonly log = rootLogger().child({ component: 'renewal-notices' });
+
+  constructor(
+    @Inject(READ_STORE) private readonly reads: ReadStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly subscriptions: SubscriptionsFacade,
+    private readonly raiser: RaiseAlertHandler,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.run().catch((err) => this.log.error({ err: (err as Error).message }, 'renewal notice run failed')), 60_000);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Raises the notices due now; returns how many it raised. Runs one at a time. */
+  run(): Promise<number> {
+    this.running ??= this.runOnce().finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async runOnce(): Promise<number> {
+    const now = this.clock.now();
+    const until = new Date(now.getTime() + RENEWAL_NOTICE_DAYS * DAY_MS);
+    const trackers = this.reads.collection<TrackerDoc>(ALERT_TRACKER);
+    let raised = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await trackers.find({ period_end: { $gt: now.toISOString(), $lte: until.toISOString() } }, { limit: 500, cursor, sort: { field: 'period_end', direction: 'asc' } });
+      for (const t of page.items) {
+        if (this.done.has(t._id)) continue;
+        const sub = await this.subscriptions.getEffective(t.tenant_id, t.user_id, now);
+        // The period the usage counted in must still be the user's current one.
+        if (isoTime(sub.period_start) !== t.period_start) {
+          this.done.add(t._id);
+          continue;
+        }
+        const periodEnd = isoTime(sub.period_end);
+        const daysLeft = Math.ceil((new Date(periodEnd).getTime() - now.getTime()) / DAY_MS);
+        const text = describeRenewal(sub.plan_name, periodEnd, daysLeft, sub.status === 'cancelling');
+        const ok = await this.raiser.raiseRenewalNotice({
+          alert_id: RaiseAlertHandler.renewalNoticeId(t.tenant_id, t.user_id, t.period_start),
+          kind: 'renewal',
+          tenant_id: t.tenant_id,
+          user_id: t.user_id,
+          plan_id: sub.plan_id,
+          severity: 'info',
+          ...text,
+          period_start: t.period_start,
+          period_end: periodEnd,
+          raised_at: now.toISOString(),
+        });
+        if (ok) raised++;
+        this.done.add(t._id);
+      }
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    return raised;
+  }
+}

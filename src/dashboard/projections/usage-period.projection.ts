@@ -1,0 +1,71 @@
+import { StoredEvent } from '../../../libs/event-store/port';
+import { Projection } from '../../../libs/projections';
+import { ProjectionBatch, ReadStore } from '../../../libs/read-store/port';
+import { addUsage, emptyTotals, UsageTotals } from '../../alerts';
+import type { UsageRecordedData } from '../../metering';
+
+export const USAGE_PERIOD_TOTALS = 'dashboard_period_totals';
+
+/** One user's usage in one billing period (the event's `period_start`), with errors per provider. */
+export interface PeriodDoc extends UsageTotals {
+  _id: string;
+  [key: string]: unknown;
+  tenant_id: string;
+  user_id: string;
+  period_start: string;
+  period_end: string;
+  errors: Record<string, number>;
+  last_occurred_at: string;
+}
+
+export const periodId = (tenantId: string, userId: string, periodStart: string) => `${tenantId}|${userId}|${new Date(periodStart).toISOString()}`;
+
+/** The dashboard's period totals: one document read per dashboard, whatever the number of calls. */
+export class UsagePeriodProjection implements Projection {
+  readonly name = 'dashboard-period-totals';
+  readonly eventTypes = ['UsageRecorded'] as const;
+  readonly collections = [USAGE_PERIOD_TOTALS] as const;
+  private readonly versions = new Map<string, number>();
+  private generation = 0;
+
+  async setup(store: ReadStore): Promise<void> {
+    this.generation++;
+    await store.collection(USAGE_PERIOD_TOTALS).ensureIndex(['tenant_id', 'user_id', 'period_start']);
+  }
+
+  async handle(event: StoredEvent, batch: ProjectionBatch): Promise<void> {
+    const d = event.data as UsageRecordedData;
+    const id = periodId(d.tenant_id, d.user_id, d.period_start);
+    const periods = batch.collection<PeriodDoc>(USAGE_PERIOD_TOTALS);
+    const doc = await periods.get(id);
+    const totals: UsageTotals = addUsage(doc ?? emptyTotals(), { provider: d.provider, tokens: (d.input_tokens ?? 0) + (d.output_tokens ?? 0), units: d.units ?? 0, cost: d.cost ?? '0' });
+    const errors = { ...(doc?.errors ?? {}) };
+    if (d.status >= 400) errors[d.provider] = (errors[d.provider] ?? 0) + 1;
+    const occurred = new Date(d.occurred_at).toISOString();
+    await periods.put({
+      _id: id,
+      tenant_id: d.tenant_id,
+      user_id: d.user_id,
+      period_start: new Date(d.period_start).toISOString(),
+      period_end: new Date(d.period_end).toISOString(),
+      calls: totals.calls,
+      tokens: totals.tokens,
+      units: totals.units,
+      cost: totals.cost,
+      providers: totals.providers,
+      errors,
+      last_occurred_at: doc && doc.last_occurred_at > occurred ? doc.last_occurred_at : occurred,
+    });
+  }
+
+  afterCommit(events: StoredEvent[]): void {
+    for (const e of events) {
+      const k = `${(e.data as UsageRecordedData).tenant_id}|${(e.data as UsageRecordedData).user_id}`;
+      this.versions.set(k, (this.versions.get(k) ?? 0) + 1);
+    }
+  }
+
+  versionOf(tenantId: string, userId: string): string {
+    return `${this.generation}.${this.versions.get(`${tenantId}|${userId}`) ?? 0}`;
+  }
+}
