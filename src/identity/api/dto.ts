@@ -1,0 +1,69 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+
+export const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._@+:-]{0,127}$/;
+export const PLAN_ID = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+export class CreateTenantDto {
+  @ApiProperty({ example: 'shop-123', description: 'Letters, digits, ".", "_" and "-" (up to 64)' })
+  @Matches(TENANT_ID, { message: 'tenant_id must be letters, digits, ".", "_" or "-" (up to 64)' })
+  tenant_id!: string;
+
+  @ApiProperty({ example: 'My Shopify app' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  name!: string;
+
+  @ApiPropertyOptional({ example: 'free', description: 'The plan of users without a subscription (default: free)' })
+  @IsOptional()
+  @Matches(PLAN_ID)
+  default_plan_id?: string;
+}
+
+export class UpdateTenantDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  name?: string;
+
+  @ApiPropertyOptional({ example: 'basic' })
+  @IsOptional()
+  @Matches(PLAN_ID)
+  default_plan_id?: string;
+}
+
+export class IssueTenantKeyDto {
+  @ApiProperty({ enum: ['tenant', 'user'], example: 'tenant' })
+  @IsIn(['tenant', 'user'])
+  role!: 'tenant' | 'user';
+
+  @ApiPropertyOptional({ description: 'Required for a user key' })
+  @IsOptional()
+  @Matches(USER_ID, { message: 'user_id must be letters, digits and . _ @ + : - (up to 128)' })
+  user_id?: string;
+}
+
+export class IssueUserKeyDto {
+  @ApiProperty({ example: 'user_42' })
+  @Matches(USER_ID, { message: 'user_id must be letters, digits and . _ @ + : - (up to 128)' })
+  user_id!: string;
+}
+
+export class PutProviderKeyDto {
+  @ApiProperty({ example: 'sk-...', description: "The tenant's own key for the provider (stored encrypted, shown only as its last four characters)" })
+  @IsString()
+  @MinLength(8)
+  @MaxLength(4096)
+  api_key!: string;
+}
+
+export class KeyListQueryDto {
+  @ApiPropertyOptional({ description: 'true to list revoked keys too' })
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  include_revoked?: 'true' | 'false';
+}
