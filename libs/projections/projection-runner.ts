@@ -3,9 +3,13 @@ import { ReadStore } from '../read-store/port';
 import { Projection } from './projection';
 import { crashPoint } from '../faults/crash-point';
 
+/** Lag is counted in events up to this many (more is reported as this number). */
+export const LAG_COUNT_LIMIT = 10_001;
+
 export interface ProjectionStatus {
   name: string;
   checkpoint: string;
+  /** Events stored after the last one this projection has seen, counted up to LAG_COUNT_LIMIT. */
   lag: number;
   running: boolean;
   error: string | null;
@@ -101,9 +105,17 @@ export class ProjectionRunner {
       const sub = this.subs.get(p.name);
       // A projection whose last events were of other types is caught up though its checkpoint trails the head.
       const seen = sub ? (sub.lastPosition > cp ? sub.lastPosition : cp) : cp;
-      out.push({ name: p.name, checkpoint: cp.toString(), lag: Number(head > seen ? head - seen : 0n), running: !!sub, error: this.errors.get(p.name) ?? null });
+      out.push({ name: p.name, checkpoint: cp.toString(), lag: await this.eventsAfter(seen, head), running: !!sub, error: this.errors.get(p.name) ?? null });
     }
     return out;
+  }
+
+  /**
+   * Counts events rather than subtracting positions: positions are dense on SQLite but byte offsets on EventStoreDB.
+   */
+  private async eventsAfter(seen: bigint, head: bigint): Promise<number> {
+    if (head <= seen) return 0;
+    return (await this.events.readAll({ after: seen, maxCount: LAG_COUNT_LIMIT })).length;
   }
 
   /**

@@ -161,12 +161,29 @@ export class EventStoreDbEventStore implements EventStore {
   }
 
   async headPosition(): Promise<bigint> {
-    // The last user event: system events ($stats, $metadata...) are not part of Tollgate's log.
-    for await (const resolved of this.client.readAll({ direction: BACKWARDS, fromPosition: END, maxCount: 500 })) {
-      const e = toStored(resolved);
-      if (e) return e.position;
+    return this.lastPositionOf();
+  }
+
+  /**
+   * The position of the last user event (of one of `types` when given), reading $all backwards page by page: system
+   * events ($stats, $metadata, projections' own) are not part of Tollgate's log. Gives up after `maxPages` pages.
+   */
+  async lastPositionOf(types?: readonly string[], maxPages = 20): Promise<bigint> {
+    const wanted = types?.length ? new Set(types) : null;
+    let from: Position | typeof END = END;
+    for (let page = 0; page < maxPages; page++) {
+      let seen = 0;
+      let lastRaw: Position | undefined;
+      for await (const resolved of this.client.readAll({ direction: BACKWARDS, fromPosition: from, maxCount: 500 })) {
+        seen++;
+        lastRaw = resolved.event?.position ?? lastRaw;
+        const e = toStored(resolved);
+        if (e && (!wanted || wanted.has(e.type))) return e.position;
+      }
+      if (seen < 500 || !lastRaw) return -1n;
+      from = lastRaw;
     }
-    return -1n;
+    return wanted ? this.lastPositionOf(undefined, maxPages) : -1n;
   }
 
   async ping(): Promise<void> {
@@ -282,7 +299,8 @@ class EsdbSubscription implements Subscription {
 
   async caughtUp(): Promise<void> {
     if (this.failure) throw this.failure;
-    const head = await this.store.headPosition();
+    // Caught up means: every event this subscription would deliver, up to now, was delivered.
+    const head = await this.store.lastPositionOf(this.options.types);
     if (this.position >= head) return;
     await new Promise<void>((resolve, reject) => this.waiters.push({ target: head, resolve, reject }));
   }
