@@ -74,7 +74,10 @@ export class FaultUpstream {
 
   private respond(provider: string, model: string, mode: string, stream: boolean, json: any, req: http.IncomingMessage, res: http.ServerResponse): void {
     const delay = mode.startsWith('delay:') ? Number(mode.slice(6)) : (this.options.defaultDelayMs ?? 0);
-    const after = (ms: number, fn: () => void) => (ms > 0 ? setTimeout(fn, ms) : fn());
+    const after = (ms: number, fn: () => void): void => {
+      if (ms > 0) setTimeout(fn, ms);
+      else fn();
+    };
     switch (mode) {
       case 'timeout':
         this.hanging.add(res);
