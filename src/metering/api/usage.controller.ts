@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CLOCK, Clock } from '../../../libs/clock';
+import { notFound } from '../../../libs/errors';
 import { Filter, READ_STORE, ReadStore } from '../../../libs/read-store/port';
 import { CurrentPrincipal, IdentityFacade } from '../../identity';
 import type { Principal } from '../../identity';
@@ -30,7 +31,9 @@ export class UsageController {
   async current(@CurrentPrincipal() principal: Principal, @Param('user_id') userId: string, @Query() q: TenantHintDto) {
     const scope = this.identity.scopeUser(principal, userId, q.tenant_id);
     const now = this.clock.now();
-    const sub = await this.subscriptions.getEffective(scope.tenantId, scope.userId, now);
+    // Reading creates nothing: a user the tenant never had is not found.
+    const sub = await this.subscriptions.findEffective(scope.tenantId, scope.userId, now);
+    if (!sub) throw notFound('User', { user_id: scope.userId });
     const usage = await this.metering.getPeriodUsage(scope.tenantId, scope.userId, now);
     return currentUsageView(scope.userId, sub, usage);
   }
