@@ -122,6 +122,13 @@ describe('secrets canary', () => {
       );
       if (hits.length) process.stdout.write(hits.slice(0, 10).map((h) => `  ${h.canary} in ${h.where}: ...${h.context}...`).join('\n') + '\n');
       expect(answers.find((a) => a.what === 'openai provider error')!.r.text).toContain(upstreamError.value);
+      // Positive controls: the scanner finds a key where it is shown by design, and the calls did what they should.
+      expect(scan('control', answers.find((a) => a.what === 'tenant key')!.r.text, [tenantKey]).length).toBeGreaterThan(0);
+      const statusOf = (what: string) => answers.find((a) => a.what === what)!.r.status;
+      process.stdout.write(`secrets canary statuses: ${answers.map((a) => `${a.what} ${a.r.status}`).join(', ')}\n`);
+      for (const ok of ['openai bearer', 'openai x-tollgate-key', 'openai stream', 'openai user key', 'anthropic x-api-key', 'gemini x-goog-api-key', 'gemini ?key=', 'usage', 'logs', 'report'])
+        expect([ok, statusOf(ok)]).toEqual([ok, 200]);
+      for (const bad of ['openai wrong key', 'anthropic wrong key', 'gemini wrong ?key=', 'whoami wrong', 'admin wrong key']) expect([bad, statusOf(bad)]).toEqual([bad, 401]);
       expect(storeFiles).toEqual(expect.arrayContaining(['events.db', 'read-models.db']));
       expect(hits).toEqual([]);
     } finally {
