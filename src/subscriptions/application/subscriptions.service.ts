@@ -113,9 +113,10 @@ export class SubscriptionsService {
   async subscribe(tenantId: string, userId: string, planId: string, cycle: BillingCycle): Promise<SubscriptionState> {
     const plan = this.requirePlan(planId);
     const now = this.clock.now();
-    await this.ensure(tenantId, userId, now);
+    if (!(await this.identity.getTenant(tenantId))) throw new AppError(404, 'not_found', 'Tenant not found.', { tenant_id: tenantId });
     await this.closeDue(tenantId, userId, now);
     const current = await this.state(tenantId, userId, true);
+    if (current.status === 'default') await this.usageCaughtUp();
     const totals = current.status === 'default' ? await this.totals(tenantId, userId, current.period_start) : emptyTotals();
     return this.execute(tenantId, userId, {
       type: 'Subscribe',
@@ -149,6 +150,7 @@ export class SubscriptionsService {
     const now = this.clock.now();
     await this.closeDue(tenantId, userId, now);
     const current = await this.state(tenantId, userId, true);
+    if (immediately) await this.usageCaughtUp();
     const totals = immediately && current.status !== 'none' ? await this.totals(tenantId, userId, current.period_start) : emptyTotals();
     return this.execute(tenantId, userId, { type: 'CancelSubscription', data: { immediately, reason, at: now, totals, fallback: await this.defaultTerms(tenantId) } });
   }

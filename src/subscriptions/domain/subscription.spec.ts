@@ -51,7 +51,7 @@ describe('The subscription aggregate', () => {
 
     it('closes the default-plan period early (with its usage and a billing record) when a default user subscribes', () => {
       const at = d('2025-02-10T09:00:00.000Z');
-      const billing_id = billingId(T, U, '2025-01-31T09:00:00.000Z');
+      const billing_id = billingId(T, U, '2025-01-31T09:00:00.000Z', null);
       given(defaultAssigned)
         .when({ type: 'Subscribe', data: { tenant_id: T, user_id: U, subscription_id: 'sub-2', plan: basic, billing_cycle: 'yearly', at, totals: used } })
         .then([
@@ -224,7 +224,7 @@ describe('The subscription aggregate', () => {
     });
 
     it('emits PeriodReset with the totals and a pending billing record, and the next period follows the calendar', () => {
-      const billing_id = billingId(T, U, '2025-03-01T00:00:00.000Z');
+      const billing_id = billingId(T, U, '2025-03-01T00:00:00.000Z', 'sub-1');
       given(subscribedPro)
         .when(close('2025-04-01T00:01:00.000Z'))
         .then([

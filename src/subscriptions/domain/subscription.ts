@@ -131,7 +131,8 @@ export function decide(command: SubscriptionCommand, state: SubscriptionState): 
         throw conflict(`User ${user_id} already has a subscription to ${state.plan_id}; change its plan instead.`, { user_id, plan_id: state.plan_id, status: state.status });
       const p = periodAt(at, billing_cycle, 0);
       const events: SubscriptionEvent[] = [];
-      if (state.status === 'default') {
+      // The default-plan period closes now (unless it began this very moment: nothing to close).
+      if (state.status === 'default' && at.getTime() > Date.parse(state.period_start)) {
         assertOpen(state, at);
         events.push(...closeEvents(state, at, 'subscribed', totals, { start: iso(p.start), end: iso(p.end), price: plan.price }));
       }
@@ -146,7 +147,9 @@ export function decide(command: SubscriptionCommand, state: SubscriptionState): 
       requireSubscription(state);
       assertOpen(state, at);
       if (plan.plan_id === state.plan_id) throw conflict(`The subscription is already on ${plan.plan_id}.`, { plan_id: plan.plan_id });
-      const up = plan.tier !== current_plan.tier ? plan.tier > current_plan.tier : new Money(plan.price).gt(current_plan.price);
+      // An upgrade costs more; at the same price the higher tier is the upgrade.
+      const cmp = new Money(plan.price).comparedTo(current_plan.price);
+      const up = cmp !== 0 ? cmp > 0 : plan.tier > current_plan.tier;
       const exhausted = Object.keys(limits)
         .filter((k) => (usage[k] ?? 0) >= limits[k])
         .sort();
@@ -243,7 +246,7 @@ function closeEvents(
   next: { start: string; end: string; price: string },
   closedAt: Date = endedAt,
 ): SubscriptionEvent[] {
-  const billing_id = billingId(state.tenant_id, state.user_id, state.period_start);
+  const billing_id = billingId(state.tenant_id, state.user_id, state.period_start, state.subscription_id);
   return [
     {
       type: 'PeriodReset',
@@ -268,9 +271,9 @@ function closeEvents(
   ];
 }
 
-/** Deterministic id of a period's billing record: one record per user and period start. */
-export function billingId(tenantId: string, userId: string, periodStartIso: string): string {
-  return 'bill_' + createHash('sha256').update(`${tenantId}\u0000${userId}\u0000${periodStartIso}`).digest('hex').slice(0, 24);
+/** Deterministic id of a period's billing record: one record per user, subscription and period start. */
+export function billingId(tenantId: string, userId: string, periodStartIso: string, subscriptionId: string | null): string {
+  return 'bill_' + createHash('sha256').update(`${tenantId}\u0000${userId}\u0000${periodStartIso}\u0000${subscriptionId ?? 'default'}`).digest('hex').slice(0, 24);
 }
 
 /**
