@@ -93,6 +93,7 @@ export async function runCrashDrill(o: CrashDrillOptions): Promise<CrashDrillRes
           } else counters.gatewayErrors++;
         } catch {
           counters.gatewayErrors++; // the instance died under the call: the client sees a connection error
+          await sleep(20);
         }
       }
     }

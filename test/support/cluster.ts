@@ -59,6 +59,8 @@ export class Instance {
   /** Exit codes/signals of past runs, oldest first. */
   readonly exits: Array<{ code: number | null; signal: NodeJS.Signals | null }> = [];
   starts = 0;
+  /** True from the moment /health answered until the process is killed or stopped. */
+  up = false;
   private exited: Promise<void> = Promise.resolve();
 
   constructor(
@@ -123,6 +125,7 @@ export class Instance {
     proc.stderr!.on('data', keepRecent);
     this.exited = new Promise<void>((resolve) => {
       proc.once('exit', (code, signal) => {
+        this.up = false;
         this.exits.push({ code, signal });
         // Let the pipes drain into the log before it closes.
         setTimeout(() => log.end(), 50);
@@ -137,7 +140,10 @@ export class Instance {
       }
       try {
         const r = await c.http(this, 'GET', '/health', { timeoutMs: 2000 });
-        if (r.status === 200) return;
+        if (r.status === 200) {
+          this.up = true;
+          return;
+        }
       } catch {
         /* not listening yet */
       }
@@ -153,6 +159,7 @@ export class Instance {
   /** SIGKILL: no shutdown hook runs. Resolves once the process is gone. */
   async kill9(): Promise<void> {
     if (!this.proc) return;
+    this.up = false;
     if (this.running) this.proc.kill('SIGKILL');
     await this.exited;
   }
@@ -160,6 +167,7 @@ export class Instance {
   /** SIGTERM (graceful: Nest's shutdown hooks close the stores); SIGKILL after `timeoutMs`. */
   async stop(timeoutMs = 15_000): Promise<void> {
     if (!this.proc) return;
+    this.up = false;
     if (this.running) {
       this.proc.kill('SIGTERM');
       const t = setTimeout(() => this.proc?.kill('SIGKILL'), timeoutMs);
@@ -244,11 +252,11 @@ export class Cluster {
     return this.instances.length;
   }
 
-  /** The next running instance, round robin. */
+  /** The next instance that is up (answered /health and was not killed since), round robin. */
   pick(): Instance {
     for (let i = 0; i < this.instances.length; i++) {
       const inst = this.instances[this.next++ % this.instances.length];
-      if (inst.running) return inst;
+      if (inst.up && inst.running) return inst;
     }
     throw new Error('no instance is running');
   }
