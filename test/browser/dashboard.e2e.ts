@@ -311,6 +311,51 @@ describe('the billing dashboard page in headless Chromium', () => {
     await page.waitForFunction(() => document.getElementById('banner')?.hidden === true, undefined, { timeout: LIVE_UPDATE_MS });
   });
 
+  test('reaching the limit: alerts at 90 and 100 percent, mark all read, and the next call refused and logged', async () => {
+    await chat(aliceKey, 'gpt-4o-mini', 'alice question 4, the fifth call');
+    await page.waitForFunction(() => document.getElementById('total-calls')?.dataset.value === '5', undefined, { timeout: LIVE_UPDATE_MS });
+    expect(await page.textContent('#limits li[data-limit="openai_calls"]')).toContain('5 of 5 OpenAI calls');
+    expect(await attr('#limits li[data-limit="openai_calls"] .bar', 'data-band')).toBe('critical');
+    await page.waitForFunction(() => document.getElementById('usage-status')?.dataset.status === 'limit_reached', undefined, { timeout: LIVE_UPDATE_MS });
+
+    // The sixth call is refused by the gateway before it reaches the provider.
+    const upstreamBefore = fake.requests.length;
+    const refused = await fetch(`${t.url}/proxy/openai/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${aliceKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'one too many' }] }),
+    });
+    expect(refused.status).toBe(429);
+    expect(fake.requests.length).toBe(upstreamBefore);
+
+    await page.click('#tab-detailed');
+    for (const threshold of [90, 100]) await page.locator(`#alerts li[data-limit="openai_calls"][data-threshold="${threshold}"]`).waitFor({ timeout: LIVE_UPDATE_MS });
+    const unread = (await api('GET', '/api/subscription/alerts/alice', aliceKey)).alerts.filter((a: any) => !a.is_read);
+    expect(unread.map((a: any) => `${a.limit}@${a.threshold}`)).toEqual(expect.arrayContaining(['openai_calls@90', 'openai_calls@100']));
+    await page.waitForFunction((n) => document.querySelectorAll('#alerts li[data-read="false"]').length === n, unread.length);
+    await page.click('#mark-all-read');
+    await page.waitForFunction(() => document.querySelectorAll('#alerts li[data-read="false"]').length === 0);
+    expect((await api('GET', '/api/subscription/alerts/alice', aliceKey)).alerts.every((a: any) => a.is_read)).toBe(true);
+
+    // The refusal shows in the usage log; the "Refused" filter keeps only it.
+    const logs = await api('GET', '/api/subscription/usage/alice/logs', aliceKey);
+    expect(logs.items).toHaveLength(6);
+    await page.waitForFunction(() => document.querySelectorAll('#log-table tbody tr[data-id]').length === 6, undefined, { timeout: LIVE_UPDATE_MS });
+    await page.selectOption('#log-status', 'refused');
+    await page.click('#log-filters button[type="submit"]');
+    const refusedApi = await api('GET', '/api/subscription/usage/alice/logs?status=refused', aliceKey);
+    expect(refusedApi.items).toHaveLength(1);
+    await page.waitForFunction((id) => {
+      const rows = [...document.querySelectorAll('#log-table tbody tr[data-id]')] as HTMLElement[];
+      return rows.length === 1 && rows[0].dataset.id === id;
+    }, refusedApi.items[0].id);
+    expect(await page.textContent('#log-table tbody')).toContain('refused');
+    await page.screenshot({ path: path.join(OUT, 'details-limit-reached.png'), fullPage: true });
+    await page.selectOption('#log-status', '');
+    await page.click('#log-filters button[type="submit"]');
+    await page.click('#tab-compact');
+  });
+
   test('a tenant key picks one of its users; each user sees only their own figures', async () => {
     await page.click('#sign-out');
     expect(await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.includes('key')).length)).toBe(0);
@@ -339,6 +384,27 @@ describe('the billing dashboard page in headless Chromium', () => {
     await page.waitForFunction(() => document.getElementById('total-calls')?.dataset.value === '2');
     const foreign = await t.request('GET', '/api/subscription/dashboard/alice', { key: bobKey });
     expect(foreign.status).toBe(404);
+  });
+
+  test('after the period closes, the billing history shows the record the API returns', async () => {
+    t.clock.set('2025-04-11T00:00:00.000Z');
+    await api('POST', '/api/admin/jobs/period-close', TEST_ADMIN_KEY, {});
+    await t.settle();
+    const billing = await api('GET', '/api/subscription/billing/alice', aliceKey);
+    expect(billing.billing_history.length).toBeGreaterThan(0);
+    const record = billing.billing_history[0];
+
+    await page.click('#sign-out');
+    await signIn(aliceKey);
+    await page.waitForSelector('#board:not([hidden])');
+    await page.click('#tab-detailed');
+    await page.waitForFunction((id) => document.querySelector(`#billing-table tr[data-id="${id}"]`) !== null, record.billing_id, { timeout: LIVE_UPDATE_MS });
+    const row = await page.textContent(`#billing-table tr[data-id="${record.billing_id}"]`);
+    expect(row).toContain(record.status);
+    expect(row).toContain(record.plans[0].plan_name);
+    // The new period starts from zero.
+    await page.waitForFunction(() => document.getElementById('total-calls')?.dataset.value === '0', undefined, { timeout: LIVE_UPDATE_MS });
+    await page.screenshot({ path: path.join(OUT, 'details-billing.png'), fullPage: true });
   });
 
   test('no script errors on the page', () => {
