@@ -2,6 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { CLOCK, Clock } from '../../../libs/clock';
+import { crashPoint } from '../../../libs/faults/crash-point';
 import { READ_STORE, ReadStore } from '../../../libs/read-store/port';
 import { APP_CONFIG, AppConfig, rootLogger } from '../../shell';
 import { USER_SUBSCRIPTIONS, UserSubscriptionDoc } from '../projections/user-subscriptions.projection';
@@ -70,6 +71,7 @@ export class PeriodCloseJob implements OnApplicationBootstrap, OnModuleDestroy {
           const n = await this.subscriptions.closeDue(d.tenant_id, d.user_id, now);
           closed += n;
           if (n) users++;
+          if (n) crashPoint('mid-period-close'); // test-only (TOLLGATE_TEST_FAULTS), see test/drills/crash-points.ts
         } catch (err) {
           this.log.error({ tenant: d.tenant_id, err: (err as Error).message }, 'could not close a period');
         }
