@@ -5,6 +5,14 @@ import { SubscriptionsFacade } from '../../src/subscriptions';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { startTestApp, TEST_ADMIN_KEY, TestApp } from '../support/test-app';
 
+async function eventually(check: () => Promise<boolean>, timeoutMs = 5000) {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Signed webhook deliveries, retried with backoff (on the fake clock), every attempt in the tenant's delivery log. */
 describe('Alert webhooks', () => {
   let t: TestApp;
@@ -64,7 +72,8 @@ describe('Alert webhooks', () => {
       await receiver.waitFor(2);
       t.clock.advance(60_000);
       await receiver.waitFor(3);
-      await t.settle();
+      // The attempt is recorded once the receiver has answered.
+      await eventually(async () => (await t.request('GET', '/api/tenant/webhooks/deliveries', { key: keys['hook-shop'] })).body.deliveries.length === 3);
 
       expect(receiver.received.map((r) => [r.answered, r.signatureValid])).toEqual([[500, true], [500, true], [200, true]]);
       const delivery = receiver.received[2];

@@ -1,4 +1,12 @@
 import { randomUUID } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ProjectionRunner } from '../../libs/projections';
+import { SqliteReadStore } from '../../libs/read-store/sqlite/sqlite-read-store';
+import { RaiseAlertHandler } from '../../src/alerts/application/raise-alert.handler';
+import { ThresholdWatcherProcess } from '../../src/alerts/application/threshold-watcher.process';
+import { PlansFacade } from '../../src/plans';
 import { EVENT_STORE, EventStore } from '../../libs/event-store/port';
 import { RenewalNoticeJob } from '../../src/alerts';
 import { UsageRecordedData, usageStreamId } from '../../src/metering';
@@ -29,6 +37,24 @@ describe('Usage alerts', () => {
       key: tenantKey,
       body: { events: [{ id, user_id: user, provider, model: provider === 'openai' ? 'gpt-4' : 'gemini-2.5-flash', input_tokens: 10, output_tokens: 5, occurred_at: t.clock.now().toISOString(), ...extra }] },
     });
+
+  /** Appends recorded calls straight to the log, concurrently (as metering would record them). */
+  async function appendUsage(user: string, provider: string, n: number) {
+    const store = t.app.get<EventStore>(EVENT_STORE);
+    const sub = await t.app.get(SubscriptionsFacade).getEffective(tenant, user, t.clock.now());
+    await Promise.all(
+      Array.from({ length: n }, () => {
+        const id = randomUUID();
+        const data: UsageRecordedData = {
+          usage_id: id, tenant_id: tenant, user_id: user, provider, model: 'some-model', operation: 'chat', source: 'report',
+          input_tokens: 1, output_tokens: 1, cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0, units: 0, cost: '0.000001',
+          price_version: 'test', price_source: 'catalog', latency_ms: null, status: 200, streamed: false, estimated: false,
+          occurred_at: t.clock.now().toISOString(), period_start: sub.period_start, period_end: sub.period_end, plan_id: sub.plan_id,
+        };
+        return store.append(usageStreamId(tenant, id), [{ id: randomUUID(), type: 'UsageRecorded', data, metadata: { occurredAt: data.occurred_at } }], 'no_stream');
+      }),
+    );
+  }
 
   async function alertEvents(user: string) {
     const store = t.app.get<EventStore>(EVENT_STORE);
@@ -87,32 +113,28 @@ describe('Usage alerts', () => {
     expect(listAfter).toEqual(listBefore);
   });
 
-  it('fire once when two instances follow the same log', async () => {
-    const t2 = await startTestApp({ dataDir: t.dataDir, clock: t.clock });
+  it('fire once when two instances follow the same log, even without a shared checkpoint', async () => {
+    // A second instance's watcher: its own read store (its own usage state and checkpoint), the same log.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-second-'));
+    const otherReads = new SqliteReadStore({ file: path.join(dir, 'read-models.db') });
+    const store = t.app.get<EventStore>(EVENT_STORE);
+    const secondWatcher = new ThresholdWatcherProcess(t.app.get(RaiseAlertHandler), t.app.get(PlansFacade), t.app.get(SubscriptionsFacade));
+    const second = new ProjectionRunner(store, otherReads, [secondWatcher]);
+    await second.start();
     try {
-      // bob: 20 gemini calls reach total_calls 80/90/100 (16, 18, 20), watched by both instances.
-      const store = t.app.get<EventStore>(EVENT_STORE);
-      const sub = await t.app.get(SubscriptionsFacade).getEffective(tenant, 'bob', t.clock.now());
-      await Promise.all(
-        Array.from({ length: 20 }, (_, i) => {
-          const id = `bob-${i}`;
-          const data: UsageRecordedData = {
-            usage_id: id, tenant_id: tenant, user_id: 'bob', provider: 'gemini', model: 'gemini-2.5-flash', operation: 'chat', source: 'report',
-            input_tokens: 1, output_tokens: 1, cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0, units: 0, cost: '0.000001',
-            price_version: 'test', price_source: 'catalog', latency_ms: null, status: 200, streamed: false, estimated: false,
-            occurred_at: t.clock.now().toISOString(), period_start: sub.period_start, period_end: sub.period_end, plan_id: sub.plan_id,
-          };
-          return store.append(usageStreamId(tenant, id), [{ id: randomUUID(), type: 'UsageRecorded', data, metadata: { occurredAt: data.occurred_at } }], 'no_stream');
-        }),
-      );
-      await Promise.all([t.settle(), t2.settle()]);
-      await Promise.all([t.settle(), t2.settle()]);
+      // bob: 20 gemini calls reach total_calls 80/90/100 (16, 18, 20), watched by both instances at once.
+      await appendUsage('bob', 'gemini', 20);
+      await Promise.all([t.settle(), second.caughtUp()]);
+      await t.settle();
       const keys = (await alertEvents('bob')).map((e) => `${(e.data as any).limit}:${(e.data as any).threshold}`).sort();
       expect(keys).toEqual(['total_calls:100', 'total_calls:80', 'total_calls:90']);
-      const fromT2 = await t2.request('GET', '/api/subscription/alerts/bob', { key: tenantKey });
-      expect(fromT2.body.alerts.map((a: any) => a.message)).toEqual(['You have used 20 of 20 API calls', 'You have used 18 of 20 API calls', 'You have used 16 of 20 API calls']);
+      // Both watchers saw every call.
+      expect(((await otherReads.collection('alert_usage_tracker').find({ user_id: 'bob' })).items[0] as any).totals.calls).toBe(20);
+      const list = await t.request('GET', '/api/subscription/alerts/bob', { key: tenantKey });
+      expect(list.body.alerts.map((a: any) => a.message)).toEqual(['You have used 20 of 20 API calls', 'You have used 18 of 20 API calls', 'You have used 16 of 20 API calls']);
     } finally {
-      await t2.close();
+      await second.stop();
+      await otherReads.close();
     }
   });
 
@@ -164,20 +186,21 @@ describe('Usage alerts', () => {
   });
 
   it('send one renewal notice when the period ends within three days', async () => {
-    const sub = await t.app.get(SubscriptionsFacade).getEffective(tenant, 'alice', t.clock.now());
+    await appendUsage('rita', 'mistral', 1);
+    await t.settle();
+    const sub = await t.app.get(SubscriptionsFacade).getEffective(tenant, 'rita', t.clock.now());
     const job = t.app.get(RenewalNoticeJob);
     expect(await job.run()).toBe(0);
     t.clock.set(new Date(new Date(sub.period_end).getTime() - 2.5 * 86_400_000));
-    const raised = await job.run();
-    expect(raised).toBeGreaterThanOrEqual(1);
+    expect(await job.run()).toBeGreaterThanOrEqual(1);
     expect(await job.run()).toBe(0);
     await t.settle();
-    const notices = (await t.request('GET', '/api/subscription/alerts/alice?is_read=false', { key: tenantKey })).body.alerts;
+    const notices = (await t.request('GET', '/api/subscription/alerts/rita', { key: tenantKey })).body.alerts;
     expect(notices).toEqual([
       expect.objectContaining({ kind: 'renewal', severity: 'info', limit: null, threshold: null, title: 'Subscription Renewal Notice', message: `Your Tiny subscription renews on ${sub.period_end.slice(0, 10)} (in 3 days); usage counters start again then.` }),
     ]);
     const store = t.app.get<EventStore>(EVENT_STORE);
-    const events = (await store.readAll({ maxCount: 1_000_000 })).filter((e) => e.type === 'RenewalNoticeRaised' && (e.data as any).user_id === 'alice');
+    const events = (await store.readAll({ maxCount: 1_000_000 })).filter((e) => e.type === 'RenewalNoticeRaised' && (e.data as any).user_id === 'rita');
     expect(events).toHaveLength(1);
     t.clock.set('2025-03-10T12:00:00.000Z');
   });

@@ -44,6 +44,7 @@ describe('Dashboard, usage and trends over six months of history', () => {
   let tenantKey: string;
   const tenant = 'dash-shop';
   const gen: Gen[] = [];
+  const eve: Gen[] = [];
   let period: { period_start: string; period_end: string };
 
   async function append(user: string, g: Gen, sub: { period_start: string; period_end: string; plan_id: string }) {
@@ -89,8 +90,12 @@ describe('Dashboard, usage and trends over six months of history', () => {
     }
     // eve (Free: 500 Gemini calls) is at 82 percent of gemini_calls.
     const eveSub = await subs.getEffective(tenant, 'eve', new Date(NOW));
-    for (let i = 0; i < 410; i++)
-      await append('eve', { day: dayOf(NOW), occurred_at: new Date(Date.parse(eveSub.period_start) + 1000 + i).toISOString(), provider: 'gemini', tokens: 50, input: 40, output: 10, cost: '0.000001' }, eveSub);
+    for (let i = 0; i < 410; i++) {
+      const at = new Date(Date.parse(eveSub.period_start) + (i % 14) * DAY + 1000 + i).toISOString();
+      const g = { day: dayOf(at), occurred_at: at, provider: 'gemini', tokens: 50, input: 40, output: 10, cost: '0.000001' };
+      eve.push(g);
+      await append('eve', g, eveSub);
+    }
     await t.settle();
     await t.settle();
   }, 120_000);
@@ -103,6 +108,7 @@ describe('Dashboard, usage and trends over six months of history', () => {
     const r = await t.request('GET', '/api/subscription/dashboard/dana', { key: tenantKey });
     expect(r.status).toBe(200);
     const d = r.body;
+    if (process.env.DUMP_DASHBOARD) console.log(JSON.stringify(d, null, 1));
     const mine = inPeriod();
     expect(mine.length).toBeGreaterThan(10);
     const breakdown: Record<string, { calls: number; cost: number; tokens: number }> = {};
@@ -166,6 +172,14 @@ describe('Dashboard, usage and trends over six months of history', () => {
     expect(d.current_usage.total_calls).toBe(410);
     expect(d.usage_percentages.gemini_calls).toBe(82);
     expect(d.current_usage.usage_status).toBe('warning');
+    // 90 calls of headroom at the pace of the last 7 complete days: the date it runs out.
+    const today = dayOf(NOW);
+    const window = [1, 2, 3, 4, 5, 6, 7].map((j) => addDays(today, -j));
+    const avg = eve.filter((g) => window.includes(g.day)).length / 7;
+    const expected = Date.parse(NOW) + ((500 - 410) / avg) * DAY;
+    expect(Math.abs(Date.parse(d.projections.projected_limit_dates.gemini_calls) - expected)).toBeLessThan(1000);
+    expect(d.projections.projected_limit_dates.total_calls).toBeNull();
+    expect(d.projections.projected_percentages.gemini_calls).toBe(round2(new D(410).plus(new D(avg).times((Date.parse(d.period_end) - Date.parse(NOW)) / DAY)).div(5)));
     const basic = (await t.request('GET', '/api/subscription/plans')).body.plans.find((p: any) => p.plan_id === 'basic');
     expect(d.recommendations).toEqual([
       expect.objectContaining({ type: 'upgrade_plan', plan_id: 'basic', plan_name: 'Basic', adds: expect.objectContaining({ gemini_calls: basic.limits.gemini_calls }), message: expect.stringMatching(/^Upgrade to Basic/) }),

@@ -68,8 +68,10 @@ export class AlertsFacade {
       else f.period_start = { $gte: p, $lt: p + '\uffff' };
     }
     const page = await this.reads.collection<AlertDoc>(USAGE_ALERTS).find(f, { sort: { field: 'created_at', direction: 'desc' }, limit: filter.limit ?? 500 });
-    const views = page.items.map(toAlertView);
-    return [...views.filter((a) => !a.is_read), ...views.filter((a) => a.is_read)];
+    // Unread first, then newest first; alerts raised by the same call: the higher threshold first.
+    return page.items
+      .map(toAlertView)
+      .sort((a, b) => Number(a.is_read) - Number(b.is_read) || b.created_at.localeCompare(a.created_at) || (b.threshold ?? 0) - (a.threshold ?? 0));
   }
 
   unread(tenantId: string, userId: string, limit = 50): Promise<AlertView[]> {

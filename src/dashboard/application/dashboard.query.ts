@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK, Clock } from '../../../libs/clock';
-import { costToJson, exactString, Money } from '../../../libs/money';
+import { costToJson, exactString } from '../../../libs/money';
 import { AlertsFacade, emptyTotals, UsageTotals } from '../../alerts';
 import { PlansFacade } from '../../plans';
 import { APP_CONFIG, AppConfig } from '../../shell';
@@ -123,7 +123,6 @@ export class DashboardQuery {
         projected_percentages: outlook.projected_percentages,
         projected_calls: outlook.projected_calls,
         projected_tokens: outlook.projected_tokens,
-        projected_cost_exact: exactString(new Money(outlook.projected_cost)),
         avg_daily_calls: outlook.avg_daily_calls,
         avg_daily_tokens: outlook.avg_daily_tokens,
         avg_daily_cost: outlook.avg_daily_cost,
