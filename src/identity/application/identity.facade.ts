@@ -6,8 +6,11 @@ import { KeyRegistry } from './key-registry';
 import { ProviderKeysService } from './provider-keys.service';
 import { TenantDirectory } from './tenant-directory';
 
-/** 404 exactly as for a user that does not exist: the answer never tells whether someone else's user exists. */
-const userNotFound = (userId: string) => new AppError(404, 'not_found', 'User not found.', { user_id: userId });
+/**
+ * 404 exactly as for a user that does not exist: the answer never tells whether someone else's user exists (and names
+ * nobody: callers may scope by a user id read from a stored record).
+ */
+const userNotFound = (_userId: string) => new AppError(404, 'not_found', 'User not found.');
 
 /** Identity's facade for other modules. */
 @Injectable()
@@ -42,7 +45,7 @@ export class IdentityFacade {
     if (!principal || typeof userId !== 'string' || !userId) throw userNotFound(String(userId));
     switch (principal.role) {
       case 'admin':
-        if (!tenantIdHint) throw new AppError(404, 'not_found', 'User not found. An operator key must name the tenant (?tenant_id=...).', { user_id: userId });
+        if (!tenantIdHint) throw new AppError(404, 'not_found', 'User not found. An operator key must name the tenant (?tenant_id=...).');
         return { tenantId: tenantIdHint, userId };
       case 'tenant':
         if (!principal.tenantId || (tenantIdHint && tenantIdHint !== principal.tenantId)) throw userNotFound(userId);

@@ -31,7 +31,7 @@ export class SubscriptionStatusQuery {
     const s = await this.subscriptions.state(tenantId, userId);
     if (s.status !== 'none') return s;
     if (await this.identity.userHasKey(tenantId, userId)) return this.subscriptions.ensure(tenantId, userId, this.clock.now());
-    throw new AppError(404, 'not_found', 'User not found.', { user_id: userId });
+    throw new AppError(404, 'not_found', 'User not found.');
   }
 
   async status(tenantId: string, userId: string, includeHistory: boolean) {
