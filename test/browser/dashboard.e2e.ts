@@ -124,6 +124,22 @@ describe('the billing dashboard page in headless Chromium', () => {
     // Usage: alice 3 calls (60 percent of openai_calls), bob 2 calls with a model alice never uses.
     for (let i = 0; i < 3; i++) await chat(aliceKey, 'gpt-4o-mini', `alice question ${i}`);
     for (let i = 0; i < 2; i++) await chat(bobKey, 'gpt-3.5-turbo', `bob question ${i}`);
+    // Alice's earlier months, reported by the tenant's backend (calls it made itself), so the trend spans months.
+    const history = ['2025-01-06', '2025-01-14', '2025-01-20', '2025-01-29', '2025-02-03', '2025-02-12', '2025-02-24'].map((day, i) => ({
+      id: `alice-history-${i}`,
+      user_id: 'alice',
+      provider: 'gemini',
+      model: 'gemini-2.5-flash',
+      input_tokens: 1200 + 100 * i,
+      output_tokens: 300,
+      cache_read_tokens: 0,
+      cache_write_tokens: 0,
+      reasoning_tokens: 0,
+      units: 0,
+      occurred_at: `${day}T10:00:00.000Z`,
+    }));
+    const reported = await api('POST', '/api/usage/events', tenantKey, { events: history });
+    expect(reported.results.map((r: any) => r.status)).toEqual(history.map(() => 'accepted'));
     await t.settle();
 
     userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-chromium-'));
@@ -266,12 +282,15 @@ describe('the billing dashboard page in headless Chromium', () => {
     await page.waitForFunction((n) => document.querySelectorAll('#log-table tbody tr[data-id]').length === n, logs.items.length);
     const ids = await page.locator('#log-table tbody tr[data-id]').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.id));
     expect(ids).toEqual(logs.items.map((i: any) => i.id));
-    expect(logs.items).toHaveLength(4);
+    expect(logs.items.filter((i: any) => i.provider === 'openai')).toHaveLength(4);
+    expect(logs.items.filter((i: any) => i.provider === 'gemini')).toHaveLength(7);
 
     // Charts drawn by Chart.js (canvases with a size).
     const canvasSizes = await page.evaluate(() => ['chart-providers', 'chart-trends'].map((id) => (document.getElementById(id) as HTMLCanvasElement).width));
     for (const w of canvasSizes) expect(w).toBeGreaterThan(0);
-    await page.waitForFunction(() => /days from/.test(document.getElementById('trend-meta')?.textContent ?? ''));
+    const daily = await api('GET', '/api/subscription/usage/alice/trends?granularity=day&months=6', aliceKey);
+    await page.waitForFunction((n) => (document.getElementById('trend-meta')?.textContent ?? '').includes(`total ${n} calls`), daily.totals.calls);
+    expect(await page.textContent('#trend-meta')).toContain(`${daily.series.length} days`);
     await page.screenshot({ path: path.join(OUT, 'details-alert-unread.png'), fullPage: true });
 
     // Mark it read, by keyboard: focus the button and press Enter.
@@ -280,6 +299,12 @@ describe('the billing dashboard page in headless Chromium', () => {
     await page.waitForFunction((id) => document.querySelector(`#alerts li[data-alert-id="${id}"]`)?.getAttribute('data-read') === 'true', a80.alert_id);
     const after = (await api('GET', '/api/subscription/alerts/alice', aliceKey)).alerts.find((a: any) => a.alert_id === a80.alert_id);
     expect(after.is_read).toBe(true);
+    // The monthly trend: one bucket per month, the same total as the API's.
+    const monthly = await api('GET', '/api/subscription/usage/alice/trends?granularity=month&months=6', aliceKey);
+    await page.check('#gran-month');
+    await page.waitForFunction((m) => (document.getElementById('trend-meta')?.textContent ?? '').startsWith(`${m} months`), monthly.series.length);
+    expect(await page.textContent('#trend-meta')).toContain(`total ${monthly.totals.calls} calls`);
+    expect(monthly.totals.calls).toBe(11);
     await page.screenshot({ path: path.join(OUT, 'details.png'), fullPage: true });
 
     // Bob's calls (gpt-3.5-turbo) never appear on alice's page.
@@ -338,9 +363,9 @@ describe('the billing dashboard page in headless Chromium', () => {
     expect((await api('GET', '/api/subscription/alerts/alice', aliceKey)).alerts.every((a: any) => a.is_read)).toBe(true);
 
     // The refusal shows in the usage log; the "Refused" filter keeps only it.
-    const logs = await api('GET', '/api/subscription/usage/alice/logs', aliceKey);
+    const logs = await api('GET', '/api/subscription/usage/alice/logs?provider=openai', aliceKey);
     expect(logs.items).toHaveLength(6);
-    await page.waitForFunction(() => document.querySelectorAll('#log-table tbody tr[data-id]').length === 6, undefined, { timeout: LIVE_UPDATE_MS });
+    await page.waitForFunction(() => document.querySelectorAll('#log-table tbody tr[data-provider="openai"]').length === 6, undefined, { timeout: LIVE_UPDATE_MS });
     await page.selectOption('#log-status', 'refused');
     await page.click('#log-filters button[type="submit"]');
     const refusedApi = await api('GET', '/api/subscription/usage/alice/logs?status=refused', aliceKey);
