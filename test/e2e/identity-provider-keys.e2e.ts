@@ -5,13 +5,6 @@ import { EVENT_STORE, EventStore } from '../../libs/event-store/port';
 import { IdentityFacade } from '../../src/identity';
 import { startTestApp, TEST_ADMIN_KEY, TestApp } from '../support/test-app';
 
-// TEMPORARY while the gateway waits for metering: an empty gateway module so the app starts.
-jest.mock('../../src/gateway/gateway.module', () => {
-  const { Module } = require('@nestjs/common');
-  class GatewayModule {}
-  Module({})(GatewayModule);
-  return { GatewayModule };
-});
 
 const SECRET = 'sk-live-provider-secret-abcdef123456';
 

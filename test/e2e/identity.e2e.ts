@@ -2,13 +2,6 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 
-// TEMPORARY while the gateway waits for metering: an empty gateway module so the app starts.
-jest.mock('../../src/gateway/gateway.module', () => {
-  const { Module } = require('@nestjs/common');
-  class GatewayModule {}
-  Module({})(GatewayModule);
-  return { GatewayModule };
-});
 import { EVENT_STORE, EventStore } from '../../libs/event-store/port';
 import { startTestApp, TEST_ADMIN_KEY, TestApp } from '../support/test-app';
 import { IdentityFacade } from '../../src/identity';

@@ -4,13 +4,6 @@ import type { UsageRecordedData } from '../../src/metering';
 import { PeriodCloseJob, SubscriptionsFacade } from '../../src/subscriptions';
 import { startTestApp, TEST_ADMIN_KEY, TestApp } from '../support/test-app';
 
-// TEMPORARY while the gateway waits for metering: an empty gateway module so the app starts.
-jest.mock('../../src/gateway/gateway.module', () => {
-  const { Module } = require('@nestjs/common');
-  class GatewayModule {}
-  Module({})(GatewayModule);
-  return { GatewayModule };
-});
 
 describe('Subscriptions over HTTP', () => {
   let t: TestApp;
