@@ -1,4 +1,5 @@
 import { randomUUID } from 'crypto';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { EVENT_STORE, EventStore } from '../../libs/event-store/port';
 import type { UsageRecordedData } from '../../src/metering';
 import { PeriodCloseJob, SubscriptionsFacade } from '../../src/subscriptions';
@@ -227,6 +228,18 @@ describe('Subscriptions over HTTP', () => {
     const bill = (await t.request('GET', '/api/subscription/billing/fred', { key: tenantKey })).body.billing_history[0];
     // Pro for 10 of 31 days: 79 * 10 / 31 = 25.48.
     expect(bill).toMatchObject({ period_start: '2025-08-20T00:00:00.000Z', period_end: '2025-08-30T00:00:00.000Z', base_fee: 25.48, total: 25.48 });
+  });
+
+  it('schedules the job from TOLLGATE_PERIOD_CLOSE_CRON (every minute by default)', async () => {
+    const other = await startTestApp();
+    try {
+      const job = other.app.get(SchedulerRegistry).getCronJob('period-close');
+      expect(job.isActive).toBe(true);
+      expect(String(job.cronTime.source)).toBe('0 * * * * *');
+    } finally {
+      await other.close();
+    }
+    expect(() => t.app.get(SchedulerRegistry).getCronJob('period-close')).toThrow();
   });
 
   it('answers 404 for a user the tenant never had', async () => {
