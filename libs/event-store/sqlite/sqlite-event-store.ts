@@ -50,7 +50,8 @@ export interface SqliteEventStoreOptions {
  */
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
-  private readonly notifier = new EventEmitter();
+  /** Wakes this process's subscriptions after a local append (one listener per subscription). */
+  private readonly notifier = new EventEmitter().setMaxListeners(0);
   private queue: PendingAppend[] = [];
   private flushScheduled = false;
   private closed = false;
