@@ -371,7 +371,7 @@ describe('the billing dashboard page in headless Chromium', () => {
     const refusedApi = await api('GET', '/api/subscription/usage/alice/logs?status=refused', aliceKey);
     expect(refusedApi.items).toHaveLength(1);
     await page.waitForFunction((id) => {
-      const rows = [...document.querySelectorAll('#log-table tbody tr[data-id]')] as HTMLElement[];
+      const rows = Array.from(document.querySelectorAll('#log-table tbody tr[data-id]')) as HTMLElement[];
       return rows.length === 1 && rows[0].dataset.id === id;
     }, refusedApi.items[0].id);
     expect(await page.textContent('#log-table tbody')).toContain('refused');

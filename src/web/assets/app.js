@@ -417,7 +417,9 @@ function renderProviders(rows) {
         )
       : [h('tr', {}, h('td', { colspan: 5, class: 'empty' }, 'No calls this period yet.'))]),
   );
-  if (chartsAvailable()) providersChart(rows);
+  // An empty chart says nothing: show it only with data.
+  show($('chart-providers').parentElement, rows.length > 0);
+  if (chartsAvailable() && rows.length) providersChart(rows);
   fillProviderFilter(rows.map((r) => r.provider));
 }
 
