@@ -66,13 +66,13 @@ describe('Usage alerts', () => {
     // 12 openai calls at once: openai_calls (10) crosses 80, 90 and 100 percent; total_calls (20) none.
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => report('alice', `burst-${i}`)));
     const accepted = results.filter((r) => r.status === 200 && r.body.results[0].status === 'accepted').length;
-    expect(accepted).toBeGreaterThanOrEqual(8);
+    // Reported calls already happened: they are recorded (at least the 10 that fit openai_calls).
+    expect(accepted).toBeGreaterThanOrEqual(10);
     await t.settle();
     await t.settle();
     const events = await alertEvents('alice');
     const keys = events.map((e) => `${(e.data as any).limit}:${(e.data as any).threshold}`).sort();
-    expect(keys).toEqual(accepted >= 10 ? ['openai_calls:100', 'openai_calls:80', 'openai_calls:90'] : expect.arrayContaining(['openai_calls:80']));
-    expect(new Set(keys).size).toBe(keys.length);
+    expect(keys).toEqual(['openai_calls:100', 'openai_calls:80', 'openai_calls:90']);
 
     const list = await t.request('GET', '/api/subscription/alerts/alice', { key: tenantKey });
     expect(list.status).toBe(200);
