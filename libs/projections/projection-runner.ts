@@ -73,7 +73,9 @@ export class ProjectionRunner {
     const last = events[events.length - 1].position;
     try {
       await this.store.applyBatch(p.name, last, async (batch, checkpoint) => {
-        for (const e of events) if (e.position > checkpoint) { await p.handle(e, batch); crashPoint('mid-projection-batch'); }
+        let handled = false;
+        for (const e of events) if (e.position > checkpoint) { await p.handle(e, batch); handled = true; crashPoint('mid-projection-batch'); }
+        if (handled && p.endBatch) await p.endBatch(batch);
       });
     } catch (err) {
       this.errors.set(p.name, (err as Error).message);

@@ -14,6 +14,8 @@ export interface Projection {
   /** Creates indexes; called once at start and after a rebuild's drop. */
   setup?(store: ReadStore): Promise<void>;
   handle(event: StoredEvent, batch: ProjectionBatch): Promise<void>;
+  /** Optional: called once after a batch's events were handled, in the same unit (writes what handle buffered). */
+  endBatch?(batch: ProjectionBatch): Promise<void>;
   /** Optional: called after each committed batch (for in-memory caches that follow the read model). */
   afterCommit?(events: StoredEvent[]): void;
 }

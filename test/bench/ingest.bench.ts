@@ -111,7 +111,7 @@ async function main() {
   log(`accepted ${result.accepted} events (${result.other} not accepted, ${result.failures} failed requests) in ${(result.ms / 1000).toFixed(2)} s`);
   log(`throughput: ${perSecond.toLocaleString('en-US')} events/s accepted and durable (target >= 20,000)`);
   log(`request latency (batch of ${BATCH}): p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms`);
-  log(`server CPU: ${(((cpu.user + cpu.system) / 1000 / result.accepted) * 1000).toFixed(1)} µs per event (main thread, incl. projections running alongside)`);
+  log(`process CPU: ${((cpu.user + cpu.system) / result.accepted).toFixed(1)} µs per event (Tollgate's thread with its projections, plus the load worker)`);
   log(`read models caught up ${(catchUp / 1000).toFixed(2)} s after the last response (target <= 2 s)`);
   const status = await runner.status();
   log(`projections: ${status.map((s) => `${s.name} lag ${s.lag}`).join(', ')}`);

@@ -9,6 +9,16 @@ export const LATENCY_BUCKETS_MS = [
 /** An empty histogram: one count per bucket plus the open bucket above the last bound. */
 export const emptyHistogram = (): number[] => new Array(LATENCY_BUCKETS_MS.length + 1).fill(0);
 
+/** A histogram as stored: only the buckets that hold calls, keyed by bucket index (small documents). */
+export type SparseHistogram = Record<string, number>;
+
+export function fromSparse(h: SparseHistogram | number[] | undefined): number[] {
+  if (Array.isArray(h)) return h;
+  const out = emptyHistogram();
+  for (const [i, n] of Object.entries(h ?? {})) out[Number(i)] = n;
+  return out;
+}
+
 export function bucketOf(latencyMs: number): number {
   for (let i = 0; i < LATENCY_BUCKETS_MS.length; i++) if (latencyMs <= LATENCY_BUCKETS_MS[i]) return i;
   return LATENCY_BUCKETS_MS.length;

@@ -2,6 +2,7 @@ import { StoredEvent } from '../../../libs/event-store/port';
 import { Projection } from '../../../libs/projections';
 import { ProjectionBatch, ReadStore } from '../../../libs/read-store/port';
 import type { MeteringEvent } from '../contracts';
+import { isoTime } from './usage-summary.projection';
 
 export const API_USAGE_LOGS = 'api_usage_logs';
 
@@ -70,8 +71,8 @@ export function logLine(event: MeteringEvent): UsageLogDoc {
         outcome: d.status >= 400 ? 'error' : 'ok',
         streamed: d.streamed,
         estimated: d.estimated,
-        occurred_at: new Date(d.occurred_at).toISOString(),
-        period_start: new Date(d.period_start).toISOString(),
+        occurred_at: isoTime(d.occurred_at),
+        period_start: isoTime(d.period_start),
         limit: null,
         limit_value: null,
       };
@@ -102,8 +103,8 @@ export function logLine(event: MeteringEvent): UsageLogDoc {
         outcome: 'refused',
         streamed: false,
         estimated: false,
-        occurred_at: new Date(d.occurred_at).toISOString(),
-        period_start: new Date(d.period_start).toISOString(),
+        occurred_at: isoTime(d.occurred_at),
+        period_start: isoTime(d.period_start),
         limit: d.limit,
         limit_value: d.limit_value,
       };

@@ -3,7 +3,7 @@ import { exactString, Money } from '../../../libs/money';
 import { Projection } from '../../../libs/projections';
 import { ProjectionBatch, ReadStore } from '../../../libs/read-store/port';
 import type { MeteringEvent, UsageRecordedData, UsageRefusedData } from '../contracts';
-import { bucketOf, emptyHistogram, latencyPercentiles } from '../domain/latency-histogram';
+import { bucketOf, fromSparse, latencyPercentiles, SparseHistogram } from '../domain/latency-histogram';
 import { countedTokens } from '../domain/usage-totals';
 import type { PeriodUsage, ProviderPeriodUsage } from '../application/admission';
 
@@ -22,8 +22,8 @@ export interface ProviderSummary {
   cost: string;
   errors: number;
   refused: number;
-  /** Calls per latency bucket (LATENCY_BUCKETS_MS), calls without a latency left out. */
-  latency_histogram: number[];
+  /** Calls per latency bucket ({bucket index: calls}, buckets of LATENCY_BUCKETS_MS), calls without a latency left out. */
+  latency_histogram: SparseHistogram;
   latency_sum_ms: number;
   latency_count: number;
 }
@@ -47,7 +47,11 @@ export interface UsageSummaryDoc {
   last_at: string;
 }
 
-export const summaryId = (tenantId: string, userId: string, periodStart: string) => `${tenantId}|${userId}|${new Date(periodStart).toISOString()}`;
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+/** Normalises a time to toISOString() form (the common case, already normalised, costs a regex test). */
+export const isoTime = (s: string) => (ISO.test(s) ? s : new Date(s).toISOString());
+
+export const summaryId = (tenantId: string, userId: string, periodStart: string) => `${tenantId}|${userId}|${isoTime(periodStart)}`;
 
 const emptyProvider = (): ProviderSummary => ({
   calls: 0,
@@ -61,7 +65,7 @@ const emptyProvider = (): ProviderSummary => ({
   cost: '0',
   errors: 0,
   refused: 0,
-  latency_histogram: emptyHistogram(),
+  latency_histogram: {},
   latency_sum_ms: 0,
   latency_count: 0,
 });
@@ -73,8 +77,8 @@ export function evolveSummary(doc: UsageSummaryDoc | null, event: MeteringEvent)
     _id: summaryId(d.tenant_id, d.user_id, d.period_start),
     tenant_id: d.tenant_id,
     user_id: d.user_id,
-    period_start: new Date(d.period_start).toISOString(),
-    period_end: new Date(d.period_end).toISOString(),
+    period_start: isoTime(d.period_start),
+    period_end: isoTime(d.period_end),
     plan_id: d.plan_id,
     total_calls: 0,
     total_tokens: 0,
@@ -110,7 +114,8 @@ export function evolveSummary(doc: UsageSummaryDoc | null, event: MeteringEvent)
         p.errors += 1;
       }
       if (typeof u.latency_ms === 'number') {
-        p.latency_histogram[bucketOf(u.latency_ms)] += 1;
+        const b = bucketOf(u.latency_ms);
+        p.latency_histogram[b] = (p.latency_histogram[b] ?? 0) + 1;
         p.latency_sum_ms += u.latency_ms;
         p.latency_count += 1;
       }
@@ -147,7 +152,7 @@ export function toPeriodUsage(doc: UsageSummaryDoc | null, periodStart: string, 
       cost: p.cost,
       errors: p.errors,
       refused: p.refused,
-      latency_ms: latencyPercentiles(p.latency_histogram),
+      latency_ms: latencyPercentiles(fromSparse(p.latency_histogram)),
     };
   }
   return {
@@ -162,29 +167,76 @@ export function toPeriodUsage(doc: UsageSummaryDoc | null, periodStart: string, 
   };
 }
 
+/** Summaries kept in memory between batches (the most recently touched ones). */
+const CACHE_LIMIT = 50_000;
+
 /**
  * usage_summaries: per user and billing period, totals and per provider (calls, tokens by kind, exact cost, errors,
- * refusals, a latency histogram for p50/p95/p99). Within a batch a summary is read once and kept in memory.
+ * refusals, a latency histogram for p50/p95/p99).
+ *
+ * A batch folds its events into copies of the summaries it touches and writes each once, at the end of the batch (in
+ * the same unit as the checkpoint). Committed summaries stay in memory for the next batch, but only while the stored
+ * checkpoint is the one this instance committed: when another instance (or a rebuild) moved it, the cache is dropped
+ * and summaries are read from the store again.
  */
 export class UsageSummaryProjection implements Projection {
   readonly name = 'usage-summaries';
   readonly eventTypes = ['UsageRecorded', 'UsageRefused'] as const;
   readonly collections = [USAGE_SUMMARIES] as const;
-  private readonly open = new WeakMap<ProjectionBatch, Map<string, UsageSummaryDoc>>();
+  private store: ReadStore | null = null;
+  private readonly cache = new Map<string, UsageSummaryDoc>();
+  /** The checkpoint the cache is current with. */
+  private cachedAt: bigint | null = null;
+  private pending: { batch: ProjectionBatch; docs: Map<string, UsageSummaryDoc>; last: bigint } | null = null;
 
   async setup(store: ReadStore): Promise<void> {
+    this.store = store;
+    this.cache.clear();
+    this.cachedAt = null;
+    this.pending = null;
     await store.collection(USAGE_SUMMARIES).ensureIndex(['tenant_id', 'user_id', 'period_start']);
   }
 
   async handle(event: StoredEvent, batch: ProjectionBatch): Promise<void> {
+    if (this.pending?.batch !== batch) {
+      const checkpoint = this.store ? await this.store.getCheckpoint(this.name) : null;
+      if (checkpoint === null || checkpoint !== this.cachedAt) this.cache.clear();
+      this.pending = { batch, docs: new Map(), last: -1n };
+    }
     const e = { type: event.type, data: event.data } as MeteringEvent;
     const id = summaryId(e.data.tenant_id, e.data.user_id, e.data.period_start);
-    let docs = this.open.get(batch);
-    if (!docs) this.open.set(batch, (docs = new Map()));
+    const docs = this.pending.docs;
+    let doc = docs.get(id) ?? null;
+    if (!doc) {
+      const cached = this.cache.get(id);
+      doc = cached ? structuredClone(cached) : await batch.collection<UsageSummaryDoc>(USAGE_SUMMARIES).get(id);
+    }
+    docs.set(id, evolveSummary(doc, e));
+    this.pending.last = event.position;
+  }
+
+  async endBatch(batch: ProjectionBatch): Promise<void> {
+    if (this.pending?.batch !== batch) return;
     const coll = batch.collection<UsageSummaryDoc>(USAGE_SUMMARIES);
-    const before = docs.get(id) ?? (await coll.get(id));
-    const after = evolveSummary(before, e);
-    docs.set(id, after);
-    await coll.put(after);
+    for (const doc of this.pending.docs.values()) await coll.put(doc);
+  }
+
+  afterCommit(events: StoredEvent[]): void {
+    const p = this.pending;
+    this.pending = null;
+    if (!p || !events.length || events[events.length - 1].position !== p.last) {
+      this.cache.clear();
+      this.cachedAt = null;
+      return;
+    }
+    for (const [id, doc] of p.docs) {
+      this.cache.delete(id);
+      this.cache.set(id, doc);
+    }
+    for (const id of this.cache.keys()) {
+      if (this.cache.size <= CACHE_LIMIT) break;
+      this.cache.delete(id);
+    }
+    this.cachedAt = p.last;
   }
 }
