@@ -1,5 +1,5 @@
 // The page's formatting rules (src/web/assets/format.js, a browser module), checked in Node.
-import { band, daysLeft, limitFigure, limitName, periodRange, usd } from './assets/format.js';
+import { band, daysLeft, limitFigure, limitName, periodRange, usd, usedPct } from './assets/format.js';
 import { limitRows, tenantUsers, summary } from './assets/adapters.js';
 
 describe('dashboard formatting', () => {
@@ -19,6 +19,12 @@ describe('dashboard formatting', () => {
     expect(usd(0.5)).toBe('$0.50');
     expect(usd(0.000042)).toBe('$0.000042');
     expect(usd(null)).toBe('–');
+  });
+
+  test('a share that rounds to nothing but is not nothing reads <0.1%', () => {
+    expect(usedPct(0, 0.000037)).toBe('<0.1%');
+    expect(usedPct(0, 0)).toBe('0%');
+    expect(usedPct(16, 800)).toBe('16%');
   });
 
   test('bands follow the plan thresholds', () => {

@@ -313,6 +313,26 @@ describe('the billing dashboard page in headless Chromium', () => {
     expect(body).not.toContain('bob');
   });
 
+  test('the views switch by keyboard (arrow keys on the tabs) and each figure has a tooltip', async () => {
+    await page.focus('#tab-detailed');
+    await page.keyboard.press('ArrowLeft');
+    expect(await page.isVisible('#view-compact')).toBe(true);
+    expect(await page.isVisible('#view-detailed')).toBe(false);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('tab-compact');
+    await page.keyboard.press('ArrowRight');
+    expect(await page.isVisible('#view-detailed')).toBe(true);
+    await page.keyboard.press('ArrowLeft');
+    // Every "?" names a tooltip that exists; focusing one shows it, Escape hides it.
+    const tips = await page.locator('button.tip').evaluateAll((bs) => bs.map((b) => b.getAttribute('aria-describedby')));
+    expect(tips.length).toBeGreaterThanOrEqual(10);
+    for (const id of tips) expect(await page.locator(`#${id}[role="tooltip"]`).count()).toBe(1);
+    await page.focus('button[aria-describedby="tip-projected"]');
+    expect(await page.isVisible('#tip-projected')).toBe(true);
+    expect(await page.textContent('#tip-projected')).toMatch(/current pace \(.+\)/); // the API's projection method, in words
+    await page.keyboard.press('Escape');
+    expect(await page.isVisible('#tip-projected')).toBe(false);
+  });
+
   test('at phone width the overview fits the screen', async () => {
     await page.click('#tab-compact');
     await page.setViewportSize({ width: 390, height: 844 });

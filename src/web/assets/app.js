@@ -2,7 +2,7 @@
 import { createApi } from './api.js';
 import { $, h, setText, show } from './dom.js';
 import { alertList, billingRows, limitRows, logPage, performanceRows, providerRows, summary, tenantUsers, trendSeries } from './adapters.js';
-import { band, date, dateTime, daysLeft, limitFigure, limitName, month, ms, num, pct, periodRange, providerColor, providerName, usd, PROVIDERS } from './format.js';
+import { band, date, dateTime, daysLeft, limitFigure, limitName, month, ms, num, pct, periodRange, providerColor, providerName, usd, usedPct, PROVIDERS } from './format.js';
 import { chartsAvailable, destroyCharts, providersChart, trendsChart } from './charts.js';
 
 const POLL_MS = 2500;
@@ -344,7 +344,7 @@ function renderCompact(sum) {
   cost.dataset.value = sum.totalCost;
   cost.title = `Exact: ${sum.totalCost} USD`;
   const costLimit = sum.limits.monthly_cost;
-  setText('cost-limit', typeof costLimit === 'number' ? `of ${usd(costLimit)} monthly cost limit (${pct(sum.percentages.cost ?? sum.percentages.monthly_cost ?? (costLimit ? (sum.totalCost / costLimit) * 100 : 0))})` : 'No monthly cost limit');
+  setText('cost-limit', typeof costLimit === 'number' ? `of ${usd(costLimit)} monthly cost limit (${usedPct(sum.percentages.cost ?? sum.percentages.monthly_cost ?? (costLimit ? (sum.totalCost / costLimit) * 100 : 0), sum.totalCost)})` : 'No monthly cost limit');
   const projected = setText('projected-cost', sum.projectedCost === null ? '–' : usd(sum.projectedCost));
   projected.dataset.value = sum.projectedCost ?? '';
   setText('tip-projected', `The cost this period will reach at the current pace${sum.projectionMethod ? ` (${describeMethod(sum.projectionMethod)})` : ''}${sum.projectedPercent !== null ? `; ${pct(sum.projectedPercent)} of the plan's limit` : ''}.`);
@@ -382,10 +382,10 @@ function renderLimits(sum) {
       return h(
         'li',
         { class: 'limit', id, dataset: { limit: r.key, used: r.used ?? '', max: r.limit, percent: r.percent ?? '' } },
-        h('div', { class: 'limit-head' }, h('span', { class: 'limit-name', id: `${id}-name` }, limitName(r.key)), h('span', { class: 'limit-figure' }, h('strong', {}, figure), ` · ${pct(p)}`)),
+        h('div', { class: 'limit-head' }, h('span', { class: 'limit-name', id: `${id}-name` }, limitName(r.key)), h('span', { class: 'limit-figure' }, h('strong', {}, figure), ` · ${usedPct(r.percent, r.used)}`)),
         h(
           'div',
-          { class: 'bar', role: 'progressbar', 'aria-labelledby': `${id}-name`, 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.round(Math.min(p, 100) * 10) / 10, 'aria-valuetext': `${figure} (${pct(p)})`, dataset: { band: band(p, thresholds) } },
+          { class: 'bar', role: 'progressbar', 'aria-labelledby': `${id}-name`, 'aria-valuemin': 0, 'aria-valuemax': 100, 'aria-valuenow': Math.round(Math.min(p, 100) * 10) / 10, 'aria-valuetext': `${figure} (${usedPct(r.percent, r.used)})`, dataset: { band: band(p, thresholds) } },
           h('div', { class: 'bar-fill', style: { width: `${Math.min(Math.max(p, 0), 100)}%` } }),
           ...thresholds.map((t) => h('span', { class: 'mark', style: { left: `calc(${t}% - 1px)` }, 'aria-hidden': 'true', title: `${t}%` })),
           ...thresholds.map((t) => h('span', { class: t >= 100 ? 'mark-label last' : 'mark-label', style: { left: `${t}%` }, 'aria-hidden': 'true' }, String(t), h('span', { class: 'pct-sign' }, '%'))),

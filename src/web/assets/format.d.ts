@@ -4,6 +4,7 @@ export declare function providerName(id: string): string;
 export declare function providerColor(id: string, index?: number): string;
 export declare function num(n: unknown): string;
 export declare function pct(n: unknown): string;
+export declare function usedPct(percent: unknown, used: unknown): string;
 export declare function usd(n: unknown): string;
 export declare function ms(n: unknown): string;
 export declare function date(v: unknown): string;

@@ -37,6 +37,12 @@ export function pct(n) {
   return `${DEC1.format(Number(n))}%`;
 }
 
+/** A share of a limit: "<0.1%" when something is used but it rounds to nothing. */
+export function usedPct(percent, used) {
+  if (percent !== null && percent !== undefined && Number(percent) < 0.05 && Number(used) > 0) return '<0.1%';
+  return pct(percent);
+}
+
 /** USD: cents for a dollar or more, up to six decimals below (API costs carry six decimal places). */
 export function usd(n) {
   if (n === null || n === undefined || Number.isNaN(Number(n))) return '–';
