@@ -66,6 +66,25 @@ describe('Effective dates', () => {
     expect(c.whenPriced('openai', 'gpt-4o', usage, '2025-06-01T00:00:00.000Z')).toMatchObject({ cost: '0.025', version: 'openai/gpt-4o@2025-06-01T00:00:00.000Z#op' });
   });
 
+  it('prices usage dated before the catalog began at its first version (the specification table), never refusing it', () => {
+    const c = given();
+    const usage = { input_tokens: 1_000_000, output_tokens: 1_000_000 };
+    expect(c.whenPriced('gemini', 'gemini-pro', usage, '2024-11-20T08:00:00Z')).toMatchObject({ cost: '2', price_source: 'catalog' }); // 0.50 + 1.50
+    expect(c.whenPriced('gemini', 'gemini-pro', usage, '2024-11-20T08:00:00Z')).toEqual(c.whenPriced('gemini', 'gemini-pro', usage, JAN));
+  });
+
+  it('answers the same price from its resolution cache on both sides of a price change', () => {
+    const c = given({
+      provider: 'openai', model: 'gpt-4o', components: { input_mtok: '5', output_mtok: '20' },
+      effective_from: '2025-06-01T00:00:00.000Z', source: 'operator', source_ref: null, version: 'openai/gpt-4o@2025-06-01T00:00:00.000Z#op',
+    });
+    const usage = { input_tokens: 1000, output_tokens: 1000 };
+    for (let i = 0; i < 3; i++) {
+      expect(c.whenPriced('openai', 'gpt-4o', usage, '2025-05-31T23:59:59.999Z').cost).toBe('0.0125');
+      expect(c.whenPriced('openai', 'gpt-4o', usage, '2025-06-01T00:00:00.000Z').cost).toBe('0.025');
+    }
+  });
+
   it('moves from the specification table to genai-prices data on 2025-02-01', () => {
     const c = given();
     const usage = { input_tokens: 1_000_000, output_tokens: 1_000_000 };

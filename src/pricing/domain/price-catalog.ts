@@ -5,6 +5,8 @@ import { MODEL_ALIASES, dashDates, isPrefixAtBoundary, matches, normalizeModel }
 export interface PriceEntry extends PriceSetData {
   event_id: string;
   position: bigint;
+  /** effective_from in epoch ms, parsed once when the event is folded. */
+  effective_ms?: number;
 }
 
 interface KeyHistory {
@@ -33,20 +35,26 @@ export class PriceCatalog {
   private readonly providers = new Map<string, Map<string, KeyHistory>>();
   private readonly seen = new Set<string>();
   private readonly orderCache = new Map<string, KeyHistory[]>();
+  /** Per provider, every distinct effective time: a resolution holds between two of them. */
+  private readonly boundaryCache = new Map<string, number[]>();
+  /** Resolutions by provider and model, each valid for times in [from, until): the hot path prices from here. */
+  private readonly resolveCache = new Map<string, { from: number; until: number; r: Resolution | null }>();
 
   apply(event: { id: string; position: bigint; data: PriceSetData }): void {
     if (this.seen.has(event.id)) return;
     this.seen.add(event.id);
     const d = event.data;
     this.orderCache.delete(d.provider);
+    this.boundaryCache.delete(d.provider);
+    this.resolveCache.clear();
     let keys = this.providers.get(d.provider);
     if (!keys) this.providers.set(d.provider, (keys = new Map()));
     let h = keys.get(d.model);
     if (!h) keys.set(d.model, (h = { provider: d.provider, model: d.model, match: null, rank: event.position, entries: [] }));
-    const entry: PriceEntry = { ...d, event_id: event.id, position: event.position };
+    const entry: PriceEntry = { ...d, event_id: event.id, position: event.position, effective_ms: Date.parse(d.effective_from) };
     if (event.position < h.rank) h.rank = event.position;
     h.entries.push(entry);
-    h.entries.sort((a, b) => cmp(Date.parse(a.effective_from), Date.parse(b.effective_from)) || cmp(a.position, b.position));
+    h.entries.sort((a, b) => cmp(effectiveMs(a), effectiveMs(b)) || cmp(a.position, b.position));
     // The key's rule is the one of its latest event (by log position) that states one.
     const withRule = h.entries.filter((e) => e.match !== undefined).sort((a, b) => cmp(a.position, b.position));
     h.match = withRule.length ? (withRule[withRule.length - 1].match ?? null) : null;
@@ -93,9 +101,33 @@ export class PriceCatalog {
    * no price at all.
    */
   resolve(provider: string, model: string, at: Date): Resolution | null {
-    const keys = this.providers.get(provider);
-    if (!keys) return null;
-    const t = at.getTime();
+    if (!this.providers.has(provider)) return null;
+    const bounds = this.boundaries(provider);
+    // Usage dated before the catalog's first version is priced at that first version (never free, never refused).
+    const t = Math.max(at.getTime(), bounds[0] ?? -Infinity);
+    const cacheKey = provider + '\u0000' + model;
+    const cached = this.resolveCache.get(cacheKey);
+    if (cached && t >= cached.from && t < cached.until) return cached.r;
+    const r = this.resolveUncached(provider, model, t);
+    let i = 0;
+    while (i < bounds.length && bounds[i] <= t) i++;
+    this.resolveCache.set(cacheKey, { from: i > 0 ? bounds[i - 1] : -Infinity, until: i < bounds.length ? bounds[i] : Infinity, r });
+    return r;
+  }
+
+  private boundaries(provider: string): number[] {
+    let b = this.boundaryCache.get(provider);
+    if (!b) {
+      const set = new Set<number>();
+      for (const h of this.providers.get(provider)?.values() ?? []) for (const e of h.entries) set.add(effectiveMs(e));
+      b = [...set].sort((x, y) => x - y);
+      this.boundaryCache.set(provider, b);
+    }
+    return b;
+  }
+
+  private resolveUncached(provider: string, model: string, t: number): Resolution | null {
+    const keys = this.providers.get(provider)!;
     const name = normalizeModel(provider, model);
     const live = this.ordered(provider)
       .map((h) => ({ h, e: inEffect(h, t) }))
@@ -139,10 +171,14 @@ export class PriceCatalog {
 function inEffect(h: KeyHistory, t: number): PriceEntry | null {
   let current: PriceEntry | null = null;
   for (const e of h.entries) {
-    if (Date.parse(e.effective_from) <= t) current = e;
+    if (effectiveMs(e) <= t) current = e;
     else break;
   }
   return current;
+}
+
+function effectiveMs(e: PriceEntry): number {
+  return e.effective_ms ?? (e.effective_ms = Date.parse(e.effective_from));
 }
 
 function cmp(a: number | bigint, b: number | bigint): number {
