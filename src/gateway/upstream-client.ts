@@ -39,7 +39,7 @@ export class UpstreamClient {
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.pools.values()].map((p) => p.pool.close().catch(() => undefined)));
+    await Promise.all([...this.pools.values()].map((p) => p.pool.destroy().catch(() => undefined)));
     this.pools.clear();
   }
 
