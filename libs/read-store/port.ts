@@ -56,6 +56,13 @@ export interface ProjectionBatch {
   collection<T extends Doc = Doc>(name: string): Collection<T>;
 }
 
+/** One projection's part of a multi-projection unit (see `ReadStore.applyBatches`). */
+export interface BatchUnit {
+  projection: string;
+  position: bigint;
+  apply: (batch: ProjectionBatch, checkpoint: bigint) => Promise<void>;
+}
+
 export interface ReadStore {
   collection<T extends Doc = Doc>(name: string): Collection<T>;
   /** Removes every document of the collection. */
@@ -67,6 +74,11 @@ export interface ReadStore {
    * it must skip events at or below it (another instance may have got there first).
    */
   applyBatch(projection: string, position: bigint, apply: (batch: ProjectionBatch, checkpoint: bigint) => Promise<void>): Promise<void>;
+  /**
+   * Optional: several projections' batches as ONE unit (one transaction), each with its own checkpoint, with the
+   * semantics of `applyBatch` for each (a unit at or below its stored checkpoint is skipped). All land or none.
+   */
+  applyBatches?(units: BatchUnit[]): Promise<void>;
   resetCheckpoint(projection: string): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -40,6 +40,8 @@ export interface SqliteEventStoreOptions {
   sync?: SyncMode;
   /** How often a subscription looks for events appended by other processes sharing the file. */
   pollIntervalMs?: number;
+  /** How many decoded events the shared in-memory tail keeps (default 50,000; 0 disables it). */
+  tailSize?: number;
   /** Test-only fault hook, called inside the commit path (see test/drills). */
   faultHook?: (point: 'after-append-before-ack') => void;
 }
@@ -56,6 +58,18 @@ export class SqliteEventStore implements EventStore {
   private flushScheduled = false;
   private closed = false;
   private readonly subscriptions = new Set<PollingSubscription>();
+  /**
+   * The log's newest events, decoded once and shared by every subscription of this process: `tail` holds, in
+   * position order and with none missing, every event in (tailFrom, tailTo]. Extended by a read after tailTo (for
+   * everyone) or, after a local commit, by the appended events when they follow tailTo with no gap.
+   */
+  private tail: StoredEvent[] = [];
+  /** Index of the tail's first live element (the ring's start; trimmed in chunks). */
+  private tailStart = 0;
+  private tailFrom = -1n;
+  private tailTo = -1n;
+  private readonly tailSize: number;
+  private notifyScheduled = false;
   private readonly stmt: {
     lastRevision: Database.Statement;
     byEventId: Database.Statement;
@@ -90,6 +104,9 @@ export class SqliteEventStore implements EventStore {
         readAll: this.db.prepare('SELECT * FROM events WHERE position > ? ORDER BY position ASC LIMIT ?').safeIntegers(true),
         head: this.db.prepare('SELECT max(position) AS head FROM events').safeIntegers(true),
       };
+      this.tailSize = options.tailSize ?? 50_000;
+      const head = (this.stmt.head.get() as { head: bigint | null }).head ?? -1n;
+      this.tailFrom = this.tailTo = head;
     } catch (err) {
       this.db.close();
       throw new EventStoreUnavailableError(`Cannot open the event store ${options.file}: ${describe(err)}`, err);
@@ -115,6 +132,7 @@ export class SqliteEventStore implements EventStore {
     this.queue = [];
     if (batch.length === 0) return;
     const outcomes: Array<{ ok: true; result: AppendResult } | { ok: false; error: unknown }> = [];
+    this.appended = [];
     const run = this.db.transaction(() => {
       for (const pending of batch) {
         try {
@@ -131,17 +149,96 @@ export class SqliteEventStore implements EventStore {
     try {
       run.immediate();
     } catch (err) {
+      this.appended = [];
       const error = new EventStoreUnavailableError(`Append failed: ${describe(err)}`, err);
       for (const p of batch) p.reject(error);
       return;
     }
+    this.addToTail(this.appended);
+    this.appended = [];
     this.options.faultHook?.('after-append-before-ack');
     batch.forEach((p, i) => {
       const o = outcomes[i];
       if (o.ok) p.resolve(o.result);
       else p.reject(o.error);
     });
-    this.notifier.emit('appended');
+    this.notifyAppended();
+  }
+
+  /** Wakes the subscriptions once for every append committed in this turn of the event loop. */
+  private notifyAppended(): void {
+    if (this.notifyScheduled) return;
+    this.notifyScheduled = true;
+    setImmediate(() => {
+      this.notifyScheduled = false;
+      this.notifier.emit('appended');
+    });
+  }
+
+  /** Events committed by the running flush, in position order (savepoints that rolled back contribute none). */
+  private appended: StoredEvent[] = [];
+
+  /** Puts events this process committed at the tail's end when they follow it with no gap; otherwise leaves them to a read. */
+  private addToTail(events: StoredEvent[]): void {
+    if (!events.length || this.tailSize <= 0) return;
+    let expected = this.tailTo + 1n;
+    for (const e of events) {
+      if (e.position !== expected) return;
+      expected += 1n;
+    }
+    for (const e of events) this.tail.push(e);
+    this.tailTo = events[events.length - 1].position;
+    this.trimTail();
+  }
+
+  private trimTail(): void {
+    const live = this.tail.length - this.tailStart;
+    if (live > this.tailSize) {
+      this.tailStart += live - this.tailSize;
+      this.tailFrom = this.tail[this.tailStart - 1].position;
+    }
+    // Drop the dead prefix in chunks, so trimming costs O(1) per event.
+    if (this.tailStart > 4096 && this.tailStart * 2 > this.tail.length) {
+      this.tail = this.tail.slice(this.tailStart);
+      this.tailStart = 0;
+    }
+  }
+
+  /** Index of the first tail event with a position above `after` (tailFrom <= after <= tailTo). */
+  private tailIndexAfter(after: bigint): number {
+    let lo = this.tailStart;
+    let hi = this.tail.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.tail[mid].position <= after) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /**
+   * Up to `max` events after `after` in position order, and the position the window covered, served from the shared
+   * tail when it covers `after`. A read past the tail's end queries the file once and extends the tail for everyone.
+   */
+  private readWindow(after: bigint, max: number): { window: StoredEvent[]; end: bigint } {
+    if (this.tailSize > 0 && after >= this.tailFrom) {
+      if (after >= this.tailTo) {
+        const rows = this.stmt.readAll.all(this.tailTo, Math.max(max, 500)) as Row[];
+        if (rows.length) {
+          for (const r of rows) this.tail.push(toStored(r));
+          this.tailTo = BigInt(rows[rows.length - 1].position);
+          this.trimTail();
+        }
+        if (after >= this.tailTo) return { window: [], end: after };
+        if (after < this.tailFrom) return this.readWindow(after, max);
+      }
+      const i = this.tailIndexAfter(after);
+      const window = this.tail.slice(i, Math.min(i + max, this.tail.length));
+      return { window, end: window.length ? window[window.length - 1].position : after };
+    }
+    const rows = this.stmt.readAll.all(after, max) as Row[];
+    const window = rows.map(toStored);
+    return { window, end: window.length ? window[window.length - 1].position : after };
   }
 
   /**
@@ -183,11 +280,18 @@ export class SqliteEventStore implements EventStore {
     this.insertInSavepointTx ??= this.db.transaction((q: PendingAppend, start: bigint) => {
       let revision = start;
       let position = 0n;
+      const stored: StoredEvent[] = [];
       for (const ev of q.events) {
         revision += 1n;
-        const info = this.stmt.insert.run(ev.id, q.streamId, revision, ev.type, JSON.stringify(ev.data ?? null), JSON.stringify(ev.metadata ?? {}));
+        const data = JSON.stringify(ev.data ?? null);
+        const metadata = JSON.stringify(ev.metadata ?? {});
+        const info = this.stmt.insert.run(ev.id, q.streamId, revision, ev.type, data, metadata);
         position = BigInt(info.lastInsertRowid);
+        // Decoded from the stored JSON, so a subscriber sees exactly what a read of the file would give.
+        if (this.tailSize > 0) stored.push({ id: ev.id, streamId: q.streamId, revision, position, type: ev.type, data: JSON.parse(data), metadata: JSON.parse(metadata) });
       }
+      // Reached only when the savepoint's inserts all succeeded.
+      for (const e of stored) this.appended.push(e);
       return { nextExpectedRevision: revision, position, duplicate: false };
     });
     return this.insertInSavepointTx(p, from);
@@ -226,6 +330,7 @@ export class SqliteEventStore implements EventStore {
   }
 
   subscribeToAll(handler: SubscriptionHandler, options: SubscribeOptions = {}): Subscription {
+    const wanted = options.types ? new Set(options.types) : null;
     const sub = new PollingSubscription({
       after: options.after ?? -1n,
       batchSize: options.batchSize ?? 500,
@@ -233,11 +338,8 @@ export class SqliteEventStore implements EventStore {
       types: options.types,
       read: async (after, max) => {
         // Filtered reads must still advance past non-matching events: read the raw window, filter, report its end.
-        const rows = this.stmt.readAll.all(after, max) as Row[];
-        const end = rows.length ? BigInt(rows[rows.length - 1].position) : after;
-        const wanted = options.types ? new Set(options.types) : null;
-        const events = (wanted ? rows.filter((r) => wanted.has(r.type)) : rows).map(toStored);
-        return { events, end };
+        const { window, end } = this.readWindow(after, max);
+        return { events: wanted ? window.filter((e) => wanted.has(e.type)) : window, end };
       },
       head: () => this.headPosition(),
       notifier: this.notifier,

@@ -1,5 +1,5 @@
 import { ClientSession, Db, Filter as MongoFilter, MongoClient, Collection as MongoCollectionRaw, UpdateFilter } from 'mongodb';
-import { Collection, Doc, Filter, FindOptions, Page, ProjectionBatch, ReadStore, Update } from '../port';
+import { BatchUnit, Collection, Doc, Filter, FindOptions, Page, ProjectionBatch, ReadStore, Update } from '../port';
 import { decodeCursor, encodeCursor, getPath } from '../document-update';
 
 const CHECKPOINTS = 'projection_checkpoints';
@@ -66,6 +66,25 @@ export class MongoReadStore implements ReadStore {
         await this.db
           .collection<CheckpointDoc>(CHECKPOINTS)
           .updateOne({ _id: projection }, { $set: { position: position.toString(), updated_at: new Date() } }, { upsert: true, session });
+      });
+    } finally {
+      await session.endSession();
+    }
+  }
+
+  /** Several projections' batches in one transaction, each with its checkpoint document. */
+  async applyBatches(units: BatchUnit[]): Promise<void> {
+    const session = this.client.startSession();
+    try {
+      await session.withTransaction(async () => {
+        for (const { projection, position, apply } of units) {
+          const checkpoint = await this.getCheckpoint(projection, session);
+          if (position <= checkpoint) continue;
+          await apply({ collection: <T extends Doc>(n: string) => this.collection<T>(n, session) }, checkpoint);
+          await this.db
+            .collection<CheckpointDoc>(CHECKPOINTS)
+            .updateOne({ _id: projection }, { $set: { position: position.toString(), updated_at: new Date() } }, { upsert: true, session });
+        }
       });
     } finally {
       await session.endSession();

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { openDatabase, SyncMode, describe } from '../../sqlite/open-database';
-import { Collection, Doc, Filter, FindOptions, Page, ProjectionBatch, ReadStore, Update } from '../port';
+import { BatchUnit, Collection, Doc, Filter, FindOptions, Page, ProjectionBatch, ReadStore, Update } from '../port';
 import { applyUpdate, decodeCursor, encodeCursor } from '../document-update';
 import { AsyncLocalStorage } from 'async_hooks';
 import { Mutex } from '../../concurrency/mutex';
@@ -21,6 +21,25 @@ export class SqliteReadStore implements ReadStore {
   constructor(options: { file: string; sync?: SyncMode }) {
     this.db = openDatabase({ file: options.file, sync: options.sync ?? 'normal' });
     this.db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL, updated_at TEXT NOT NULL)`);
+    this.checkpointGet = this.db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?').safeIntegers(true);
+    this.checkpointSet = this.db.prepare(
+      'INSERT INTO projection_checkpoints (name, position, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at',
+    );
+  }
+
+  private readonly checkpointGet: Database.Statement;
+  private readonly checkpointSet: Database.Statement;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  /** A prepared statement per SQL text, prepared once. */
+  prepared(sql: string): Database.Statement {
+    let s = this.statements.get(sql);
+    if (!s) {
+      if (this.statements.size > 500) this.statements.clear();
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
   }
 
   collection<T extends Doc = Doc>(name: string): Collection<T> {
@@ -36,34 +55,39 @@ export class SqliteReadStore implements ReadStore {
   async drop(name: string): Promise<void> {
     await this.writeLock.run(async () => {
       this.collection(name);
-      this.db.prepare(`DELETE FROM rm_${name}`).run();
+      this.prepared(`DELETE FROM rm_${name}`).run();
     });
   }
 
   async getCheckpoint(projection: string): Promise<bigint> {
-    const row = this.db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?').safeIntegers(true).get(projection) as { position: bigint } | undefined;
+    const row = this.checkpointGet.get(projection) as { position: bigint } | undefined;
     return row ? row.position : -1n;
   }
 
   async resetCheckpoint(projection: string): Promise<void> {
     await this.writeLock.run(async () => {
-      this.db.prepare('DELETE FROM projection_checkpoints WHERE name = ?').run(projection);
+      this.prepared('DELETE FROM projection_checkpoints WHERE name = ?').run(projection);
     });
   }
 
   private readonly batchContext = new AsyncLocalStorage<boolean>();
 
   async applyBatch(projection: string, position: bigint, apply: (batch: ProjectionBatch, checkpoint: bigint) => Promise<void>): Promise<void> {
+    await this.applyBatches([{ projection, position, apply }]);
+  }
+
+  /** Every unit's writes and checkpoint in one transaction. */
+  async applyBatches(units: BatchUnit[]): Promise<void> {
     await this.writeLock.run(async () => {
       this.db.exec('BEGIN IMMEDIATE');
       try {
-        const checkpoint = await this.getCheckpoint(projection);
-        if (position > checkpoint) {
+        const now = new Date().toISOString();
+        for (const { projection, position, apply } of units) {
+          const checkpoint = await this.getCheckpoint(projection);
+          if (position <= checkpoint) continue;
           await this.batchContext.run(true, () => apply({ collection: (n) => this.collection(n) }, checkpoint));
           crashPoint('after-read-model-write-before-checkpoint');
-          this.db
-            .prepare('INSERT INTO projection_checkpoints (name, position, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at')
-            .run(projection, position, new Date().toISOString());
+          this.checkpointSet.run(projection, position, now);
         }
         this.db.exec('COMMIT');
       } catch (err) {
@@ -137,7 +161,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     const limit = options.limit ?? 1000;
     const dir = desc ? 'DESC' : 'ASC';
     const sql = `SELECT id, doc FROM ${this.table} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY ${sortField === '_id' ? 'id ' + dir : `${sortExpr} ${dir}, id ${dir}`} LIMIT ?`;
-    const rows = this.store.db.prepare(sql).all(...params.map(sqlValue), limit + 1) as Array<{ id: string; doc: string }>;
+    const rows = this.store.prepared(sql).all(...params.map(sqlValue), limit + 1) as Array<{ id: string; doc: string }>;
     const more = rows.length > limit;
     const items = rows.slice(0, limit).map((r) => JSON.parse(r.doc) as T);
     const last = items[items.length - 1];
@@ -148,7 +172,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   async count(filter: Filter = {}): Promise<number> {
     const params: unknown[] = [];
     const where = this.where(filter, params);
-    const row = this.store.db.prepare(`SELECT count(*) AS n FROM ${this.table} ${where.length ? 'WHERE ' + where.join(' AND ') : ''}`).get(...params.map(sqlValue)) as { n: number };
+    const row = this.store.prepared(`SELECT count(*) AS n FROM ${this.table} ${where.length ? 'WHERE ' + where.join(' AND ') : ''}`).get(...params.map(sqlValue)) as { n: number };
     return row.n;
   }
 
