@@ -1,0 +1,181 @@
+/**
+ * `npm run bench:gateway`: a fake OpenAI upstream (non-streamed chat completion with usage) called directly and
+ * through Tollgate (a child process on a temp data dir, metering and event appends on), at 1, 16 and 64 connections,
+ * with a 20 ms upstream delay and a 0 ms run for peak throughput; then a streamed run (time to first byte, total).
+ * BENCH_SECONDS (default 15) and BENCH_WARMUP (default 3) shorten it; BENCH_CONNS="1,16" picks connection counts.
+ */
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { performance } from 'perf_hooks';
+import { Pool } from 'undici';
+import { FakeProvider } from '../fakes/fake-provider';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+const CONNS = (process.env.BENCH_CONNS ?? '1,16,64').split(',').map(Number);
+const DELAYS = (process.env.BENCH_DELAYS ?? '20,0').split(',').map(Number);
+const ADMIN = 'tg_admin_bench_key_0123456789abcdef';
+const ROOT = path.resolve(__dirname, '../..');
+
+const BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello in five words.' }] });
+const STREAM_BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello in five words.' }], stream: true });
+
+interface Run {
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  errors: number;
+  count: number;
+}
+
+const pct = (sorted: Float64Array, p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
+
+/** `conns` workers on a keep-alive pool of `conns` connections, each sending the next request when the last ends. */
+async function load(origin: string, p: string, headers: Record<string, string>, conns: number, seconds: number, body = BODY): Promise<Run> {
+  const pool = new Pool(origin, { connections: conns, pipelining: 1 });
+  const lat = new Float64Array(4_000_000);
+  let n = 0;
+  let errors = 0;
+  const end = performance.now() + seconds * 1000;
+  const worker = async () => {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      try {
+        const r = await pool.request({ method: 'POST', path: p, headers, body });
+        await r.body.dump();
+        if (r.statusCode !== 200) errors++;
+      } catch {
+        errors++;
+      }
+      if (n < lat.length) lat[n++] = performance.now() - t0;
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: conns }, worker));
+  const elapsed = (performance.now() - t0) / 1000;
+  await pool.close();
+  const sorted = lat.slice(0, n).sort();
+  return { rps: n / elapsed, p50: pct(sorted, 50), p90: pct(sorted, 90), p99: pct(sorted, 99), errors, count: n };
+}
+
+/** Time to first byte and total of sequential streamed calls. */
+async function streamed(origin: string, p: string, headers: Record<string, string>, seconds: number) {
+  const pool = new Pool(origin, { connections: 1 });
+  const ttfb: number[] = [];
+  const total: number[] = [];
+  const end = performance.now() + seconds * 1000;
+  while (performance.now() < end) {
+    const t0 = performance.now();
+    const r = await pool.request({ method: 'POST', path: p, headers, body: STREAM_BODY });
+    let first = 0;
+    for await (const _ of r.body) if (!first) first = performance.now() - t0;
+    ttfb.push(first);
+    total.push(performance.now() - t0);
+  }
+  await pool.close();
+  const s = (a: number[]) => Float64Array.from(a).sort();
+  return { n: ttfb.length, ttfbP50: pct(s(ttfb), 50), ttfbP99: pct(s(ttfb), 99), totalP50: pct(s(total), 50), totalP99: pct(s(total), 99) };
+}
+
+function cpuMs(pid: number): number {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime in clock ticks (100 Hz)
+}
+
+async function startTollgate(upstream: string): Promise<{ child: ChildProcess; url: string; dataDir: string }> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-bench-'));
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const dist = path.join(ROOT, 'dist/src/main.js');
+  const args = fs.existsSync(dist) && process.env.BENCH_DIST ? [dist] : ['-r', '@swc-node/register', path.join(ROOT, 'src/main.ts')];
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, TOLLGATE_ADMIN_KEY: ADMIN, TOLLGATE_MASTER_KEY: '0'.repeat(63) + '1', TOLLGATE_UPSTREAM_OPENAI: upstream, LOG_LEVEL: 'warn', NODE_ENV: 'production' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(url + '/health')).ok) return { child, url, dataDir };
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  child.kill();
+  throw new Error('Tollgate did not start');
+}
+
+async function call(url: string, method: string, p: string, key: string, body?: unknown) {
+  const r = await fetch(url + p, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  if (r.status >= 300) throw new Error(`${method} ${p}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
+
+async function main() {
+  const fake = new FakeProvider('openai');
+  fake.keepRequests = false;
+  await fake.start();
+  const tg = await startTollgate(fake.url);
+  try {
+    await call(tg.url, 'POST', '/api/admin/tenants', ADMIN, { tenant_id: 'bench', name: 'Bench' });
+    const tenantKey = (await call(tg.url, 'POST', '/api/admin/tenants/bench/keys', ADMIN, { role: 'tenant' })).key;
+    await call(tg.url, 'PUT', '/api/tenant/provider-keys/openai', tenantKey, { api_key: 'sk-bench' });
+    // Limits that apply (checked on every call) but are never reached.
+    await call(tg.url, 'PUT', '/api/admin/plans/bench', ADMIN, { name: 'Bench', monthly_price: 1, yearly_price: 10, limits: { total_calls: 1_000_000_000, openai_calls: 1_000_000_000, openai_tokens: 1e13, monthly_cost: 1e9 } });
+    const userKey = (await call(tg.url, 'POST', '/api/tenant/keys', tenantKey, { user_id: 'bench-user' })).key;
+    await call(tg.url, 'POST', '/api/subscription/subscribe', tenantKey, { user_id: 'bench-user', plan_id: 'bench', billing_cycle: 'monthly' });
+
+    const direct = { origin: fake.url, path: '/v1/chat/completions', headers: { authorization: 'Bearer sk-bench', 'content-type': 'application/json' } };
+    const through = { origin: tg.url, path: '/proxy/openai/v1/chat/completions', headers: { authorization: `Bearer ${userKey}`, 'content-type': 'application/json' } };
+
+    console.log(`gateway bench: ${SECONDS}s per run after ${WARMUP}s warm-up, ${os.cpus().length} cores, node ${process.version}`);
+    for (const delay of DELAYS) {
+      fake.delayMs = delay;
+      console.log(`\nupstream delay ${delay} ms (non-streamed chat completion with usage)`);
+      console.log('conns | direct rps  p50    p90    p99  | tollgate rps  p50    p90    p99  | added p50  p90   p99  | rps kept | tollgate CPU/request');
+      for (const c of CONNS) {
+        if (WARMUP > 0) {
+          await load(direct.origin, direct.path, direct.headers, c, WARMUP);
+          await load(through.origin, through.path, through.headers, c, WARMUP);
+        }
+        const d = await load(direct.origin, direct.path, direct.headers, c, SECONDS);
+        const cpu0 = cpuMs(tg.child.pid!);
+        const t = await load(through.origin, through.path, through.headers, c, SECONDS);
+        const cpuPerReq = (cpuMs(tg.child.pid!) - cpu0) / Math.max(1, t.count);
+        console.log(
+          `${String(c).padStart(5)} | ${f(d.rps, 0).padStart(10)} ${f(d.p50)} ${f(d.p90)} ${f(d.p99)} | ${f(t.rps, 0).padStart(12)} ${f(t.p50)} ${f(t.p90)} ${f(t.p99)} | ${f(t.p50 - d.p50).padStart(9)} ${f(t.p90 - d.p90)} ${f(t.p99 - d.p99)} | ${f((100 * t.rps) / d.rps, 1).padStart(7)}% | ${f(cpuPerReq, 3)} ms` +
+            (d.errors || t.errors ? `  (errors: direct ${d.errors}, tollgate ${t.errors})` : ''),
+        );
+      }
+    }
+
+    fake.delayMs = 0;
+    fake.gapMs = 5;
+    const sSeconds = Math.max(2, Math.min(SECONDS, 5));
+    const sd = await streamed(direct.origin, direct.path, direct.headers, sSeconds);
+    const st = await streamed(through.origin, through.path, through.headers, sSeconds);
+    console.log(`\nstreamed chat (7 events, 5 ms apart), 1 connection, ${sSeconds}s`);
+    console.log(`direct   : ${sd.n} calls, TTFB p50 ${f(sd.ttfbP50)} p99 ${f(sd.ttfbP99)} ms, total p50 ${f(sd.totalP50)} p99 ${f(sd.totalP99)} ms`);
+    console.log(`tollgate : ${st.n} calls, TTFB p50 ${f(st.ttfbP50)} p99 ${f(st.ttfbP99)} ms, total p50 ${f(st.totalP50)} p99 ${f(st.totalP99)} ms`);
+    console.log(`added    : TTFB p50 ${f(st.ttfbP50 - sd.ttfbP50)} ms, total p50 ${f(st.totalP50 - sd.totalP50)} ms`);
+
+    const usage = await call(tg.url, 'GET', '/api/subscription/usage/bench-user', userKey);
+    console.log(`\nrecorded through Tollgate this period: ${usage?.current_usage?.total_calls ?? '?'} calls`);
+  } finally {
+    tg.child.kill('SIGTERM');
+    await new Promise((r) => tg.child.once('exit', r));
+    await fake.stop();
+    fs.rmSync(tg.dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
