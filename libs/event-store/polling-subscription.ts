@@ -7,11 +7,13 @@ export interface PollingSubscriptionOptions {
   pollIntervalMs: number;
   types?: readonly string[];
   /** Reads up to `max` events after `after`; `end` is the position the read covered (it moves past filtered-out events). */
-  read: (after: bigint, max: number) => Promise<{ events: StoredEvent[]; end: bigint }>;
+  read: (after: bigint, max: number) => Promise<{ events: StoredEvent[]; end: bigint; full?: boolean }>;
   head: () => Promise<bigint>;
   /** Emits 'appended' when this process appended: wakes the loop at once instead of waiting for the poll. */
   notifier?: EventEmitter;
   handler: SubscriptionHandler;
+  /** Under load, the least time between the starts of two handler calls (see SubscribeOptions). */
+  minBatchIntervalMs?: number;
   onStop?: (s: PollingSubscription) => void;
 }
 
@@ -25,8 +27,11 @@ export class PollingSubscription implements Subscription {
   private running: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private waiters: Array<{ target: bigint; resolve: () => void; reject: (e: unknown) => void }> = [];
-  private readonly onAppended = () => this.wake?.();
+  private readonly onAppended = () => (this.pausing ? undefined : this.wake?.());
+  /** In a pause between batches under load: a local append does not cut it short (caughtUp() and stop() do). */
+  private pausing = false;
   private failure: unknown = null;
+  private lastFull = false;
 
   constructor(private readonly o: PollingSubscriptionOptions) {
     this.position = o.after;
@@ -44,10 +49,15 @@ export class PollingSubscription implements Subscription {
   private async loop(): Promise<void> {
     while (!this.stopped) {
       let got = 0;
+      let handledAt = 0;
       try {
-        const { events, end } = await this.o.read(this.position, this.o.batchSize);
+        const { events, end, full } = await this.o.read(this.position, this.o.batchSize);
         if (this.stopped) break;
-        if (events.length) await this.o.handler(events);
+        this.lastFull = full ?? events.length >= this.o.batchSize;
+        if (events.length) {
+          handledAt = Date.now();
+          await this.o.handler(events);
+        }
         got = end > this.position ? 1 : 0;
         this.position = end;
         this.settleWaiters();
@@ -60,6 +70,18 @@ export class PollingSubscription implements Subscription {
         break;
       }
       if (got === 0) await this.sleep();
+      else if (handledAt && this.o.minBatchIntervalMs && !this.waiters.length) {
+        // A full batch means more is waiting: read it at once. Otherwise let the next appends gather for a moment.
+        const pause = handledAt + this.o.minBatchIntervalMs - Date.now();
+        if (pause > 0 && !this.lastFull && !this.stopped) {
+          this.pausing = true;
+          try {
+            await this.sleep(pause);
+          } finally {
+            this.pausing = false;
+          }
+        }
+      }
     }
     this.o.notifier?.off('appended', this.onAppended);
   }
@@ -71,9 +93,9 @@ export class PollingSubscription implements Subscription {
     this.waiters = still;
   }
 
-  private sleep(): Promise<void> {
+  private sleep(ms = this.o.pollIntervalMs): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, this.o.pollIntervalMs);
+      const timer = setTimeout(done, ms);
       const self = this;
       function done() {
         clearTimeout(timer);

@@ -70,6 +70,11 @@ export interface SubscribeOptions {
   types?: readonly string[];
   /** Max events handed to the handler at once. */
   batchSize?: number;
+  /**
+   * Optional: under load, at least this long between the starts of two handler calls, so one call takes the events
+   * of several appends (a wait for caughtUp() cuts the pause short; an idle subscription reacts at once).
+   */
+  minBatchIntervalMs?: number;
 }
 
 /** Handler of a subscription: called with events in global order, one batch at a time, never concurrently. */

@@ -40,7 +40,7 @@ export class ProjectionRunner {
     private readonly events: EventStore,
     private readonly store: ReadStore,
     projections: Projection[],
-    private readonly options: { batchSize?: number; onError?: (name: string, err: unknown) => void } = {},
+    private readonly options: { batchSize?: number; minBatchIntervalMs?: number; onError?: (name: string, err: unknown) => void } = {},
   ) {
     for (const p of projections) {
       if (this.byName.has(p.name)) throw new Error(`Two projections are named ${p.name}`);
@@ -96,7 +96,8 @@ export class ProjectionRunner {
     this.sub = this.events.subscribeToAll((events) => this.applyShared(events), {
       after,
       types: [...types],
-      batchSize: this.options.batchSize ?? 500,
+      batchSize: this.options.batchSize ?? 2000,
+      minBatchIntervalMs: this.options.minBatchIntervalMs ?? 50,
     });
   }
 

@@ -339,11 +339,12 @@ export class SqliteEventStore implements EventStore {
       read: async (after, max) => {
         // Filtered reads must still advance past non-matching events: read the raw window, filter, report its end.
         const { window, end } = this.readWindow(after, max);
-        return { events: wanted ? window.filter((e) => wanted.has(e.type)) : window, end };
+        return { events: wanted ? window.filter((e) => wanted.has(e.type)) : window, end, full: window.length >= max };
       },
       head: () => this.headPosition(),
       notifier: this.notifier,
       handler,
+      minBatchIntervalMs: options.minBatchIntervalMs,
       onStop: (s) => this.subscriptions.delete(s),
     });
     this.subscriptions.add(sub);

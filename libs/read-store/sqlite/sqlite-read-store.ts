@@ -85,7 +85,14 @@ export class SqliteReadStore implements ReadStore {
         for (const { projection, position, apply } of units) {
           const checkpoint = await this.getCheckpoint(projection);
           if (position <= checkpoint) continue;
-          await this.batchContext.run(true, () => apply({ collection: (n) => this.collection(n) }, checkpoint));
+          this.unitOpen = true;
+          try {
+            await this.batchContext.run(true, () => apply({ collection: (n) => this.collection(n) }, checkpoint));
+            this.flushUnit();
+          } finally {
+            this.unitOpen = false;
+            for (const c of this.collections.values()) c.discardUnit();
+          }
           crashPoint('after-read-model-write-before-checkpoint');
           this.checkpointSet.run(projection, position, now);
         }
@@ -95,6 +102,16 @@ export class SqliteReadStore implements ReadStore {
         throw err;
       }
     });
+  }
+
+  /**
+   * True while a projection's unit runs (the write lock is held): collections keep the unit's writes in memory (a
+   * get after a put is served from it, a document is written once) and write them before the checkpoint.
+   */
+  unitOpen = false;
+
+  private flushUnit(): void {
+    for (const c of this.collections.values()) c.flushUnit();
   }
 
   /** Runs a standalone write under the process's write lock unless a batch (which holds it) is running it. */
@@ -132,16 +149,43 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     this.delStmt = store.db.prepare(`DELETE FROM ${this.table} WHERE id = ?`);
   }
 
+  /** The open unit's documents by id: the JSON to write (null: deleted), written at the unit's end. */
+  private unit = new Map<string, string | null>();
+
   async get(id: string): Promise<T | null> {
     return this.getSync(id);
   }
 
   getSync(id: string): T | null {
+    if (this.unit.size && this.store.unitOpen) {
+      const json = this.unit.get(id);
+      if (json !== undefined) return json === null ? null : (JSON.parse(json) as T);
+    }
     const row = this.getStmt.get(id) as { doc: string } | undefined;
     return row ? (JSON.parse(row.doc) as T) : null;
   }
 
+  /** Writes the open unit's documents (each once); called before the checkpoint and before any query of the table. */
+  flushUnit(): void {
+    if (!this.unit.size) return;
+    for (const [id, json] of this.unit) {
+      if (json === null) this.delStmt.run(id);
+      else this.putStmt.run(id, json);
+    }
+    this.unit.clear();
+  }
+
+  discardUnit(): void {
+    this.unit.clear();
+  }
+
+  private putJson(id: string, json: string): void {
+    if (this.store.unitOpen) this.unit.set(id, json);
+    else this.putStmt.run(id, json);
+  }
+
   async find(filter: Filter = {}, options: FindOptions = {}): Promise<Page<T>> {
+    this.flushUnit();
     const params: unknown[] = [];
     const where = this.where(filter, params);
     const sortField = options.sort?.field ?? '_id';
@@ -170,6 +214,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   }
 
   async count(filter: Filter = {}): Promise<number> {
+    this.flushUnit();
     const params: unknown[] = [];
     const where = this.where(filter, params);
     const row = this.store.prepared(`SELECT count(*) AS n FROM ${this.table} ${where.length ? 'WHERE ' + where.join(' AND ') : ''}`).get(...params.map(sqlValue)) as { n: number };
@@ -177,21 +222,27 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   }
 
   async put(doc: T): Promise<void> {
-    await this.store.write(() => this.putStmt.run(doc._id, JSON.stringify(doc)));
+    await this.store.write(() => this.putJson(doc._id, JSON.stringify(doc)));
   }
 
   async upsert(id: string, update: Update): Promise<void> {
     await this.store.write(() => {
       const doc = applyUpdate(this.getSync(id), id, update);
-      this.putStmt.run(id, JSON.stringify(doc));
+      this.putJson(id, JSON.stringify(doc));
     });
   }
 
   async delete(id: string): Promise<boolean> {
-    return this.store.write(() => this.delStmt.run(id).changes > 0);
+    return this.store.write(() => {
+      if (!this.store.unitOpen) return this.delStmt.run(id).changes > 0;
+      const existed = this.getSync(id) !== null;
+      this.unit.set(id, null);
+      return existed;
+    });
   }
 
   async ensureIndex(fields: string[]): Promise<void> {
+    this.flushUnit();
     const name = `ix_${this.name}_${fields.map((f) => f.replace(/[^a-z0-9]/gi, '_')).join('__')}`.slice(0, 120);
     const exprs = fields.map((f) => (f === '_id' ? 'id' : jsonPath(f))).join(', ');
     this.store.db.exec(`CREATE INDEX IF NOT EXISTS ${name} ON ${this.table} (${exprs})`);
