@@ -1,6 +1,6 @@
 import Decimal from 'decimal.js';
 import { Money, costToJson } from '../../../libs/money';
-import { formatCount, formatUsd, limitSubject, UsageTotals, usageOfLimit } from '../../alerts';
+import { formatCount, formatUsd, LimitSubject, limitSubject, UsageTotals, usageOfLimit } from '../../alerts';
 import { addDays, DAY_MS, dayKey, daysBetween } from './calendar';
 
 /**
@@ -48,7 +48,14 @@ export interface Outlook {
 }
 
 const pct = (used: Decimal, limit: number): number => (limit > 0 ? used.div(limit).times(100).toDecimalPlaces(2, Decimal.ROUND_HALF_EVEN).toNumber() : used.gt(0) ? 100 : 0);
-const round2 = (d: Decimal) => d.toDecimalPlaces(2, Decimal.ROUND_HALF_EVEN).toNumber();
+const round2n = (n: number) => Math.round(n * 100) / 100;
+
+/** The usage of a count limit (calls, tokens, units) as a number. */
+function countOf(s: LimitSubject, t: UsageTotals): number {
+  const source = s.provider === null ? t : t.providers[s.provider];
+  if (!source || s.measure === 'cost') return 0;
+  return source[s.measure];
+}
 
 export function usageOutlook(i: OutlookInput): Outlook {
   const today = dayKey(i.now);
@@ -58,37 +65,50 @@ export function usageOutlook(i: OutlookInput): Outlook {
   const yesterday = addDays(today, -1);
   const windowStart = [addDays(today, -AVERAGE_WINDOW_DAYS), firstDay].sort().pop()!;
   const window = windowStart <= yesterday ? daysBetween(windowStart, yesterday) : [];
-  const day = (k: string) => i.daily[k];
+  const windowTotals = window.map((k) => i.daily[k]).filter((t): t is UsageTotals => t !== undefined);
 
-  /** Average daily usage of a measure, as a Decimal. */
-  const average = (measure: (t: UsageTotals) => Decimal): Decimal => {
-    if (window.length) {
-      let s = new Money(0);
-      for (const k of window) if (day(k)) s = s.plus(measure(day(k)));
-      return s.div(window.length);
-    }
-    return measure(i.totals).div(Math.max(1, elapsedDays));
-  };
-  const project = (measure: (t: UsageTotals) => Decimal) => measure(i.totals).plus(average(measure).times(remainingDays));
-
-  const calls = (t: UsageTotals) => new Money(t.calls);
-  const tokens = (t: UsageTotals) => new Money(t.tokens);
-  const cost = (t: UsageTotals) => new Money(t.cost);
+  // Counts are whole numbers (exact as doubles); only cost goes through Decimal.
+  const averageCount = (measure: (t: UsageTotals) => number): number =>
+    window.length ? windowTotals.reduce((s, t) => s + measure(t), 0) / window.length : measure(i.totals) / Math.max(1, elapsedDays);
+  const averageCost = (measure: (t: UsageTotals) => Decimal.Value): Decimal =>
+    window.length
+      ? windowTotals.reduce((s, t) => s.plus(measure(t)), new Money(0)).div(window.length)
+      : new Money(measure(i.totals)).div(Math.max(1, elapsedDays));
 
   const usage_percentages: Record<string, number> = {};
   const projected_percentages: Record<string, number> = {};
   const projected_limit_dates: Record<string, string | null> = {};
   for (const [limit, value] of Object.entries(i.limits)) {
-    if (typeof value !== 'number' || !limitSubject(limit)) continue;
-    const measure = (t: UsageTotals) => usageOfLimit(limit, t);
-    const used = measure(i.totals);
-    const avg = average(measure);
-    usage_percentages[limit] = pct(used, value);
-    projected_percentages[limit] = pct(used.plus(avg.times(remainingDays)), value);
-    projected_limit_dates[limit] = limitDate(i, limit, value, used, avg, firstDay, today);
+    const subject = typeof value === 'number' ? limitSubject(limit) : null;
+    if (!subject) continue;
+    if (subject.measure === 'cost') {
+      const measure = (t: UsageTotals) => usageOfLimit(limit, t);
+      const used = measure(i.totals);
+      const avg = averageCost(measure);
+      usage_percentages[limit] = pct(used, value);
+      projected_percentages[limit] = pct(used.plus(avg.times(remainingDays)), value);
+      projected_limit_dates[limit] = limitDate(i, limit, value, used, avg, firstDay, today);
+      continue;
+    }
+    const count = (t: UsageTotals) => countOf(subject, t);
+    const used = count(i.totals);
+    const avg = averageCount(count);
+    if (used === 0 && avg === 0) {
+      usage_percentages[limit] = 0;
+      projected_percentages[limit] = 0;
+      projected_limit_dates[limit] = null;
+      continue;
+    }
+    usage_percentages[limit] = pct(new Money(used), value);
+    projected_percentages[limit] = pct(new Money(used + avg * remainingDays), value);
+    projected_limit_dates[limit] = limitDate(i, limit, value, new Money(used), new Money(avg), firstDay, today);
   }
   const costLimit = i.limits.monthly_cost;
-  const projectedCost = project(cost);
+  const cost = (t: UsageTotals) => t.cost;
+  const avgCost = averageCost(cost);
+  const projectedCost = new Money(i.totals.cost).plus(avgCost.times(remainingDays));
+  const avgCalls = averageCount((t) => t.calls);
+  const avgTokens = averageCount((t) => t.tokens);
   const projected_usage_percentage =
     typeof costLimit === 'number' ? pct(projectedCost, costLimit) : Object.keys(projected_percentages).length ? Math.max(...Object.values(projected_percentages)) : null;
 
@@ -96,11 +116,11 @@ export function usageOutlook(i: OutlookInput): Outlook {
     days_elapsed: Math.round(elapsedDays * 100) / 100,
     days_remaining: Math.round(remainingDays * 100) / 100,
     averaging_days: window.length,
-    avg_daily_calls: round2(average(calls)),
-    avg_daily_tokens: round2(average(tokens)),
-    avg_daily_cost: costToJson(average(cost)),
-    projected_calls: round2(project(calls)),
-    projected_tokens: round2(project(tokens)),
+    avg_daily_calls: round2n(avgCalls),
+    avg_daily_tokens: round2n(avgTokens),
+    avg_daily_cost: costToJson(avgCost),
+    projected_calls: round2n(i.totals.calls + avgCalls * remainingDays),
+    projected_tokens: round2n(i.totals.tokens + avgTokens * remainingDays),
     projected_cost: projectedCost,
     usage_percentages,
     projected_percentages,
