@@ -37,8 +37,12 @@ export class AlertsController {
   async read(@CurrentPrincipal() principal: Principal, @Param('alert_id') alertId: string) {
     const alert = await this.alerts.get(alertId);
     if (!alert) throw notFound('Alert', { alert_id: alertId });
-    // 404 (not 403) for another tenant's or user's alert.
-    this.identity.scopeUser(principal, alert.user_id, alert.tenant_id);
+    // 404 (not 403) for another tenant's or user's alert, worded exactly as for an absent one.
+    try {
+      this.identity.scopeUser(principal, alert.user_id, alert.tenant_id);
+    } catch {
+      throw notFound('Alert', { alert_id: alertId });
+    }
     if (principal.role !== 'admin' && principal.tenantId !== alert.tenant_id) throw notFound('Alert', { alert_id: alertId });
     const r = await this.markRead.execute(alert);
     const { tenant_id: _t, user_id: _u, stream_id: _s, ...view } = alert;
