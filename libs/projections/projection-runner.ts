@@ -60,8 +60,10 @@ export class ProjectionRunner {
   async start(): Promise<void> {
     const joining: Array<{ p: Projection; after: bigint }> = [];
     for (const p of this.byName.values()) {
+      const after = await this.store.getCheckpoint(p.name);
+      if (after === -1n) for (const c of p.collections) await this.store.drop(c); // left by a rebuild that died
       await p.setup?.(this.store);
-      joining.push({ p, after: await this.store.getCheckpoint(p.name) });
+      joining.push({ p, after });
     }
     await this.join(joining);
   }
@@ -227,8 +229,9 @@ export class ProjectionRunner {
     if (!p) throw new Error(`Unknown projection ${name}`);
     const started = Date.now();
     const running = await this.leave(p);
-    for (const c of p.collections) { await this.store.drop(c); crashPoint('mid-rebuild'); }
+    // Checkpoint first: a crash before the drops finish leaves checkpoint -1, and start() empties the collections then.
     await this.store.resetCheckpoint(name);
+    for (const c of p.collections) { await this.store.drop(c); crashPoint('mid-rebuild'); }
     await p.setup?.(this.store);
     const head = await this.events.headPosition();
     let after = -1n;
