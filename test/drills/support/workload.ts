@@ -118,11 +118,12 @@ export function checkUsage(dataDir: string, tenantId: string, acknowledged: Iter
 }
 
 /** The current period's totals for a user, as the API serves them. */
-export async function usageOf(inst: Instance, key: string, userId: string): Promise<{ total_calls: number; refused_calls: number; body: any }> {
+export async function usageOf(inst: Instance, key: string, userId: string): Promise<{ total_calls: number; refused_calls: number; period_start: string | null; body: any }> {
   const r = await inst.request('GET', `/api/subscription/usage/${encodeURIComponent(userId)}`, { key });
+  if (r.status === 404) return { total_calls: 0, refused_calls: 0, period_start: null, body: r.body }; // a user with no usage yet
   expectOk(r, 'GET usage');
   const cu = r.body.current_usage ?? r.body;
-  return { total_calls: Number(cu.total_calls), refused_calls: Number(cu.refused_calls ?? 0), body: r.body };
+  return { total_calls: Number(cu.total_calls), refused_calls: Number(cu.refused_calls ?? 0), period_start: r.body.period_start ?? null, body: r.body };
 }
 
 /** Waits until every running instance reports its projections caught up (lag 0) on /ready. */
@@ -143,4 +144,28 @@ export async function waitCaughtUp(cluster: Cluster, timeoutMs = 30_000): Promis
 export function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/**
+ * Compares each user's served summary with the log: the calls recorded for the period the API serves must equal its
+ * total_calls. Usage recorded in another period (see the report: usage older than a new user's default subscription
+ * lands a period earlier) is counted apart, in `otherPeriods`.
+ */
+export async function compareSummaries(cluster: Cluster, dataDir: string, key: string, tenantId: string, users: string[]): Promise<{ mismatches: string[]; otherPeriods: number }> {
+  const all = eventsOfTypes(dataDir, ['UsageRecorded']).filter((e) => e.data.tenant_id === tenantId);
+  const mismatches: string[] = [];
+  let otherPeriods = 0;
+  for (const u of users) {
+    const served = await usageOf(cluster.pick(), key, u);
+    const mine = all.filter((e) => e.data.user_id === u);
+    const inPeriod = new Set(mine.filter((e) => served.period_start === null || new Date(e.data.period_start).getTime() === new Date(served.period_start).getTime()).map((e) => e.data.usage_id)).size;
+    otherPeriods += mine.length - inPeriod;
+    if (served.total_calls !== inPeriod) mismatches.push(`${u}: summary ${served.total_calls}, log ${inPeriod} in period ${served.period_start}`);
+  }
+  return { mismatches, otherPeriods };
+}
+
+/** Subscribes each user (so the period exists before any usage is reported for it). */
+export async function subscribeUsers(inst: Instance, key: string, users: string[], planId: string): Promise<void> {
+  for (const u of users) expectOk(await inst.request('POST', '/api/subscription/subscribe', { key, body: { user_id: u, plan_id: planId, billing_cycle: 'monthly' } }), `subscribe ${u}`);
 }
