@@ -25,8 +25,11 @@ export class AlertsController {
   @ApiOperation({ summary: "A user's alerts, unread first; filter by read state, severity and period." })
   async list(@CurrentPrincipal() principal: Principal, @Param('user_id') userId: string, @Query() q: AlertsQueryDto) {
     const scope = this.identity.scopeUser(principal, userId, q.tenant_id);
+    // 404 for a user the tenant never had, exactly as for another tenant's user; reading creates nothing.
+    const sub = await this.subscriptions.forKnownUser(scope.tenantId, scope.userId, this.clock.now());
+    if (!sub) throw notFound('User', { user_id: userId });
     let period = q.period;
-    if (period === 'current') period = (await this.subscriptions.getEffective(scope.tenantId, scope.userId, this.clock.now())).period_start;
+    if (period === 'current') period = sub.period_start;
     const alerts = await this.alerts.list(scope.tenantId, scope.userId, { is_read: q.is_read, severity: q.severity, period });
     return { alerts };
   }

@@ -32,7 +32,7 @@ export class UsageController {
     const scope = this.identity.scopeUser(principal, userId, q.tenant_id);
     const now = this.clock.now();
     // Reading creates nothing: a user the tenant never had is not found.
-    const sub = await this.subscriptions.findEffective(scope.tenantId, scope.userId, now);
+    const sub = await this.subscriptions.forKnownUser(scope.tenantId, scope.userId, now);
     if (!sub) throw notFound('User', { user_id: scope.userId });
     const usage = await this.metering.getPeriodUsage(scope.tenantId, scope.userId, now);
     return currentUsageView(scope.userId, sub, usage);
