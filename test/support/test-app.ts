@@ -40,7 +40,7 @@ export async function startTestApp(options: { env?: Record<string, string>; cloc
   } as NodeJS.ProcessEnv;
   const app = await buildApp({ env, clock, quiet: env.LOG_LEVEL === 'silent' });
   await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.getHttpServer().address();
+  const address = app.getHttpServer().address() as import('net').AddressInfo;
   const url = `http://127.0.0.1:${address.port}`;
   const runner = app.get<LazyProjectionRunner>(PROJECTION_RUNNER);
   return {
