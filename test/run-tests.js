@@ -25,7 +25,7 @@ const resultsFile = path.join(out, 'jest-results.json');
 try { fs.unlinkSync(resultsFile); } catch {}
 const jest = spawnSync(
   process.execPath,
-  [require.resolve('jest/bin/jest'), '--ci', '--json', `--outputFile=${resultsFile}`, ...(process.env.CI ? ['--maxWorkers=2'] : []), ...extra],
+  [require.resolve('jest/bin/jest'), '--ci', '--forceExit', '--json', `--outputFile=${resultsFile}`, ...(process.env.CI ? ['--maxWorkers=2'] : []), ...extra],
   { cwd: root, stdio: 'inherit', env: { ...process.env } },
 );
 let passed = passedExtra;
