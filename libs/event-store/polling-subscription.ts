@@ -17,6 +17,9 @@ export interface PollingSubscriptionOptions {
   onStop?: (s: PollingSubscription) => void;
 }
 
+/** A batch of at least this many events means the log is busy: only then does minBatchIntervalMs pause the loop. */
+const LOADED_BATCH = 100;
+
 /**
  * Catch-up then live, for stores without a push feed across processes: read after the last position until empty,
  * then wait for a local append or the poll interval. One handler call at a time, in order, no gap, no repeat.
@@ -32,6 +35,7 @@ export class PollingSubscription implements Subscription {
   private pausing = false;
   private failure: unknown = null;
   private lastFull = false;
+  private lastCount = 0;
 
   constructor(private readonly o: PollingSubscriptionOptions) {
     this.position = o.after;
@@ -54,6 +58,7 @@ export class PollingSubscription implements Subscription {
         const { events, end, full } = await this.o.read(this.position, this.o.batchSize);
         if (this.stopped) break;
         this.lastFull = full ?? events.length >= this.o.batchSize;
+        this.lastCount = events.length;
         if (events.length) {
           handledAt = Date.now();
           await this.o.handler(events);
@@ -73,7 +78,7 @@ export class PollingSubscription implements Subscription {
       else if (handledAt && this.o.minBatchIntervalMs && !this.waiters.length) {
         // A full batch means more is waiting: read it at once. Otherwise let the next appends gather for a moment.
         const pause = handledAt + this.o.minBatchIntervalMs - Date.now();
-        if (pause > 0 && !this.lastFull && !this.stopped) {
+        if (pause > 0 && !this.lastFull && this.lastCount >= LOADED_BATCH && !this.stopped) {
           this.pausing = true;
           try {
             await this.sleep(pause);

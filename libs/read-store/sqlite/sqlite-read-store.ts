@@ -7,6 +7,8 @@ import { Mutex } from '../../concurrency/mutex';
 import { crashPoint } from '../../faults/crash-point';
 
 const NAME = /^[a-z][a-z0-9_]{0,62}$/;
+/** Committed documents a collection keeps in memory for projection units (most recently used). */
+const COMMITTED_CACHE_LIMIT = 20_000;
 
 /**
  * Read models in SQLite: one table per collection (`rm_<name>`: id, JSON document), filters and sorts through
@@ -21,6 +23,7 @@ export class SqliteReadStore implements ReadStore {
   constructor(options: { file: string; sync?: SyncMode }) {
     this.db = openDatabase({ file: options.file, sync: options.sync ?? 'normal' });
     this.db.exec(`CREATE TABLE IF NOT EXISTS projection_checkpoints (name TEXT PRIMARY KEY, position INTEGER NOT NULL, updated_at TEXT NOT NULL)`);
+    this.dataVersion = this.db.prepare('PRAGMA data_version').pluck();
     this.checkpointGet = this.db.prepare('SELECT position FROM projection_checkpoints WHERE name = ?').safeIntegers(true);
     this.checkpointSet = this.db.prepare(
       'INSERT INTO projection_checkpoints (name, position, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET position = excluded.position, updated_at = excluded.updated_at',
@@ -56,6 +59,7 @@ export class SqliteReadStore implements ReadStore {
     await this.writeLock.run(async () => {
       this.collection(name);
       this.prepared(`DELETE FROM rm_${name}`).run();
+      this.collections.get(name)?.forgetCommitted();
     });
   }
 
@@ -81,6 +85,13 @@ export class SqliteReadStore implements ReadStore {
     await this.writeLock.run(async () => {
       this.db.exec('BEGIN IMMEDIATE');
       try {
+        // Another connection's commit since our last unit makes the committed-document caches stale.
+        const version = this.dataVersion.get() as number;
+        if (version !== this.lastDataVersion) {
+          for (const c of this.collections.values()) c.forgetCommitted();
+          this.lastDataVersion = version;
+        }
+        this.inUnitTx = true;
         const now = new Date().toISOString();
         for (const { projection, position, apply } of units) {
           const checkpoint = await this.getCheckpoint(projection);
@@ -97,12 +108,21 @@ export class SqliteReadStore implements ReadStore {
           this.checkpointSet.run(projection, position, now);
         }
         this.db.exec('COMMIT');
+        this.inUnitTx = false;
+        for (const c of this.collections.values()) c.committedUnitTx();
       } catch (err) {
+        this.inUnitTx = false;
+        for (const c of this.collections.values()) c.rolledBackUnitTx();
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
         throw err;
       }
     });
   }
+
+  /** True inside applyBatches' transaction (the write lock held and no other connection can commit). */
+  inUnitTx = false;
+  private lastDataVersion = -1;
+  private readonly dataVersion: Database.Statement;
 
   /**
    * True while a projection's unit runs (the write lock is held): collections keep the unit's writes in memory (a
@@ -157,12 +177,52 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   }
 
   getSync(id: string): T | null {
-    if (this.unit.size && this.store.unitOpen) {
-      const json = this.unit.get(id);
-      if (json !== undefined) return json === null ? null : (JSON.parse(json) as T);
+    if (this.store.inUnitTx) {
+      let json = this.unit.get(id);
+      if (json === undefined) json = this.txWritten.get(id);
+      if (json === undefined) json = this.committed.get(id);
+      if (json === undefined) {
+        const row = this.getStmt.get(id) as { doc: string } | undefined;
+        json = row ? row.doc : null;
+        // Not written in this transaction, so what the file holds is committed: keep it for the next units.
+        this.remember(id, json);
+      }
+      return json === null ? null : (JSON.parse(json) as T);
     }
     const row = this.getStmt.get(id) as { doc: string } | undefined;
     return row ? (JSON.parse(row.doc) as T) : null;
+  }
+
+  /**
+   * Committed documents (JSON, null for none) read or written by units, valid while no other connection committed
+   * (the store checks SQLite's data_version at each unit) and kept for the most recently used ids.
+   */
+  private readonly committed = new Map<string, string | null>();
+  /** Written by the running unit transaction, not yet committed. */
+  private readonly txWritten = new Map<string, string | null>();
+
+  private remember(id: string, json: string | null): void {
+    this.committed.delete(id);
+    this.committed.set(id, json);
+    if (this.committed.size > COMMITTED_CACHE_LIMIT) {
+      for (const k of this.committed.keys()) {
+        this.committed.delete(k);
+        if (this.committed.size <= COMMITTED_CACHE_LIMIT) break;
+      }
+    }
+  }
+
+  forgetCommitted(): void {
+    this.committed.clear();
+  }
+
+  committedUnitTx(): void {
+    for (const [id, json] of this.txWritten) this.remember(id, json);
+    this.txWritten.clear();
+  }
+
+  rolledBackUnitTx(): void {
+    this.txWritten.clear();
   }
 
   /** Writes the open unit's documents (each once); called before the checkpoint and before any query of the table. */
@@ -171,6 +231,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     for (const [id, json] of this.unit) {
       if (json === null) this.delStmt.run(id);
       else this.putStmt.run(id, json);
+      this.txWritten.set(id, json);
     }
     this.unit.clear();
   }
@@ -181,7 +242,16 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
 
   private putJson(id: string, json: string): void {
     if (this.store.unitOpen) this.unit.set(id, json);
-    else this.putStmt.run(id, json);
+    else {
+      this.putStmt.run(id, json);
+      this.forgetWritten(id);
+    }
+  }
+
+  /** A write outside a unit: the caches no longer know this id. */
+  private forgetWritten(id: string): void {
+    this.committed.delete(id);
+    this.txWritten.delete(id);
   }
 
   async find(filter: Filter = {}, options: FindOptions = {}): Promise<Page<T>> {
@@ -234,7 +304,10 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
 
   async delete(id: string): Promise<boolean> {
     return this.store.write(() => {
-      if (!this.store.unitOpen) return this.delStmt.run(id).changes > 0;
+      if (!this.store.unitOpen) {
+        this.forgetWritten(id);
+        return this.delStmt.run(id).changes > 0;
+      }
       const existed = this.getSync(id) !== null;
       this.unit.set(id, null);
       return existed;
