@@ -19,7 +19,7 @@ export async function compareWithRebuild(dataDir: string, options: ClusterOption
     await fresh.addInstances(1);
     await waitCaughtUp(fresh);
     const before = readModelSnapshot(dataDir, ignoreFields);
-    const r = await fresh.admin('POST', '/api/admin/projections/all/rebuild');
+    const r = await fresh.instances[0].request('POST', '/api/admin/projections/all/rebuild', { key: fresh.adminKey, timeoutMs: 900_000 });
     expectOk(r, 'rebuild all');
     await waitCaughtUp(fresh);
     const after = readModelSnapshot(dataDir, ignoreFields);
