@@ -7,7 +7,7 @@ describe('where the dashboard finds its files', () => {
   const here = path.join(__dirname);
   const assets = path.join(here, 'assets');
 
-  test('from the working directory (npm start, swc-node from the repository root)', () => {
+  test('from the working directory (npm start, ts-node from the repository root)', () => {
     expect(resolveAssetsDir(path.resolve(here, '..', '..'), '/nowhere')).toBe(assets);
   });
 

@@ -3,7 +3,7 @@ import * as path from 'path';
 
 /**
  * Where the page's static files live. The build copies nothing into dist, so the assets stay in `src/web/assets`
- * and are found from the working directory (`npm start`, `node -r @swc-node/register src/main.ts`) or, when the
+ * and are found from the working directory (`npm start`, `node -r ts-node/register/transpile-only src/main.ts`) or, when the
  * process runs elsewhere, relative to this file (compiled: dist/src/web; from source: src/web).
  */
 export function resolveAssetsDir(cwd: string = process.cwd(), here: string = __dirname): string {

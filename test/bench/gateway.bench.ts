@@ -90,7 +90,7 @@ async function startTollgate(upstream: string): Promise<{ child: ChildProcess; u
   const port = 20000 + Math.floor(Math.random() * 20000);
   const dist = path.join(ROOT, 'dist/src/main.js');
   const prof = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
-  const args = [...prof, ...(fs.existsSync(dist) && process.env.BENCH_DIST ? [dist] : ['-r', '@swc-node/register', path.join(ROOT, 'src/main.ts')])];
+  const args = [...prof, ...(fs.existsSync(dist) && process.env.BENCH_DIST ? [dist] : ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'src/main.ts')])];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, TOLLGATE_ADMIN_KEY: ADMIN, TOLLGATE_MASTER_KEY: '0'.repeat(63) + '1', TOLLGATE_UPSTREAM_OPENAI: upstream, LOG_LEVEL: 'warn', NODE_ENV: 'production' },

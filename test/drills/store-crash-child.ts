@@ -1,7 +1,7 @@
 /**
  * The process the crash drill kills: appends UsageRecorded events in a loop (several appends in flight, so group
  * commit batches them) while a per-user-totals projection follows the log, and prints `ack <id>` for every event
- * whose append resolved. Usage: node -r @swc-node/register test/drills/store-crash-child.ts <dataDir> <round>
+ * whose append resolved. Usage: node -r ts-node/register/transpile-only test/drills/store-crash-child.ts <dataDir> <round>
  */
 import * as path from 'path';
 import { randomUUID } from 'crypto';

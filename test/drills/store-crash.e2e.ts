@@ -10,7 +10,7 @@ import { userTotalsProjection } from '../contracts/user-totals.projection';
 
 const root = path.resolve(__dirname, '../..');
 const node = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  spawn(process.execPath, ['-r', '@swc-node/register', ...args], { cwd: root, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', ...args], { cwd: root, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 
 function exited(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));

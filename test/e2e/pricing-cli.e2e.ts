@@ -11,7 +11,7 @@ const ROOT = path.join(__dirname, '../..');
 const FIXTURE = path.join(ROOT, 'test/fixtures/litellm/model_prices_and_context_window.json');
 
 async function pricesImport(dataDir: string, ...args: string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, ['-r', '@swc-node/register', 'src/cli/prices-import.ts', ...args], {
+  const { stdout } = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', 'src/cli/prices-import.ts', ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, DATA_DIR: dataDir, LOG_LEVEL: 'silent', TOLLGATE_SQLITE_SYNC: 'normal' },
   });

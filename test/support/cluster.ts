@@ -2,7 +2,7 @@
  * A fleet of real Tollgate processes on ONE data directory (the embedded SQLite stores in WAL mode, shared by every
  * process), each on its own port: start them, wait for /health, SIGKILL or restart one, stop them all.
  *
- * Each instance runs `node -r @swc-node/register src/main.ts` (or `dist/src/main.js` with `dist: true`), or, with
+ * Each instance runs `node -r ts-node/register/transpile-only src/main.ts` (or `dist/src/main.js` with `dist: true`), or, with
  * `clockFile`, test/support/cluster-instance.ts: the same application with a clock that every instance reads from
  * one shared file (so a drill can move the fleet's time to a period's end). Output of every instance is appended to
  * `<logDir>/instance-<i>.log` and, with `captureOutput`, kept in memory (the secrets canary scans it).
@@ -104,7 +104,7 @@ export class Instance {
     for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
     const args = c.options.dist
       ? [path.join(ROOT, 'dist/src/main.js')]
-      : ['-r', '@swc-node/register', c.options.clockFile ? path.join(ROOT, 'test/support/cluster-instance.ts') : path.join(ROOT, 'src/main.ts')];
+      : ['-r', 'ts-node/register/transpile-only', c.options.clockFile ? path.join(ROOT, 'test/support/cluster-instance.ts') : path.join(ROOT, 'src/main.ts')];
     const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     this.starts++;
