@@ -221,8 +221,14 @@ export class SqliteEventStore implements EventStore {
    * tail when it covers `after`. A read past the tail's end queries the file once and extends the tail for everyone.
    */
   private readWindow(after: bigint, max: number): { window: StoredEvent[]; end: bigint } {
+    if (this.tailSize > 0 && after > this.tailTo) {
+      // A reader ahead of the tail's end (appends made while nobody subscribed): the tail restarts there, empty.
+      this.tail = [];
+      this.tailStart = 0;
+      this.tailFrom = this.tailTo = after;
+    }
     if (this.tailSize > 0 && after >= this.tailFrom) {
-      if (after >= this.tailTo) {
+      if (after === this.tailTo) {
         const rows = this.stmt.readAll.all(this.tailTo, Math.max(max, 500)) as Row[];
         if (rows.length) {
           for (const r of rows) this.tail.push(toStored(r));
@@ -288,7 +294,7 @@ export class SqliteEventStore implements EventStore {
         const info = this.stmt.insert.run(ev.id, q.streamId, revision, ev.type, data, metadata);
         position = BigInt(info.lastInsertRowid);
         // Decoded from the stored JSON, so a subscriber sees exactly what a read of the file would give.
-        if (this.tailSize > 0) stored.push({ id: ev.id, streamId: q.streamId, revision, position, type: ev.type, data: JSON.parse(data), metadata: JSON.parse(metadata) });
+        if (this.tailSize > 0 && this.subscriptions.size) stored.push({ id: ev.id, streamId: q.streamId, revision, position, type: ev.type, data: JSON.parse(data), metadata: JSON.parse(metadata) });
       }
       // Reached only when the savepoint's inserts all succeeded.
       for (const e of stored) this.appended.push(e);

@@ -1,0 +1,40 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { randomUUID } from 'crypto';
+import { SqliteEventStore } from './sqlite-event-store';
+import { StoredEvent } from '../port';
+
+const ev = (n: number) => ({ id: randomUUID(), type: n % 3 === 0 ? 'Other' : 'Counted', data: { n }, metadata: { occurredAt: '2025-03-10T12:00:00.000Z' } });
+
+describe('SqliteEventStore shared tail', () => {
+  it('given two processes appending to one file, when subscribers read from the shared tail, then each gets every event once, in order', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tail-'));
+    const file = path.join(dir, 'events.db');
+    const a = new SqliteEventStore({ file, sync: 'normal', pollIntervalMs: 5 });
+    const b = new SqliteEventStore({ file, sync: 'normal', pollIntervalMs: 5 });
+    try {
+      await a.append('s-early', [ev(0)]);
+      const all: StoredEvent[] = [];
+      const counted: StoredEvent[] = [];
+      const s1 = a.subscribeToAll((es) => void all.push(...es), { batchSize: 7 });
+      const s2 = a.subscribeToAll((es) => void counted.push(...es), { types: ['Counted'], batchSize: 3 });
+      for (let i = 1; i <= 60; i++) {
+        const store = i % 4 === 0 ? b : a;
+        await Promise.all([store.append(`s-${i}`, [ev(i)]), i % 5 === 0 ? b.append(`t-${i}`, [ev(i + 1000), ev(i + 2000)]) : null]);
+      }
+      await s1.caughtUp();
+      await s2.caughtUp();
+      const stored = await a.readAll({ maxCount: 1000 });
+      expect(all.map((e) => e.position)).toEqual(stored.map((e) => e.position));
+      expect(all.map((e) => e.data)).toEqual(stored.map((e) => e.data));
+      expect(counted.map((e) => e.id)).toEqual(stored.filter((e) => e.type === 'Counted').map((e) => e.id));
+      await s1.stop();
+      await s2.stop();
+    } finally {
+      await a.close();
+      await b.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
