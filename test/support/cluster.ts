@@ -2,7 +2,9 @@
  * A fleet of real Tollgate processes on ONE data directory (the embedded SQLite stores in WAL mode, shared by every
  * process), each on its own port: start them, wait for /health, SIGKILL or restart one, stop them all.
  *
- * Each instance runs `node -r ts-node/register/transpile-only src/main.ts` (or `dist/src/main.js` with `dist: true`), or, with
+ * Each instance runs src/main.ts, transpiled once per change of the sources (test/support/cluster-build.ts: the
+ * same transpileModule as `node -r ts-node/register/transpile-only src/main.ts`, which TOLLGATE_DRILL_TS_NODE=1 uses
+ * instead), or `dist/src/main.js` with `dist: true`, or, with
  * `clockFile`, test/support/cluster-instance.ts: the same application with a clock that every instance reads from
  * one shared file (so a drill can move the fleet's time to a period's end). Output of every instance is appended to
  * `<logDir>/instance-<i>.log` and, with `captureOutput`, kept in memory (the secrets canary scans it).
@@ -13,6 +15,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { Agent, request as undiciRequest } from 'undici';
+import { instanceCommand } from './cluster-build';
 
 export const CLUSTER_ADMIN_KEY = 'tg_admin_cluster_key_0123456789abcdef';
 export const CLUSTER_MASTER_KEY = 'a1'.repeat(32);
@@ -102,9 +105,9 @@ export class Instance {
       ...extraEnv,
     };
     for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
-    const args = c.options.dist
-      ? [path.join(ROOT, 'dist/src/main.js')]
-      : ['-r', 'ts-node/register/transpile-only', c.options.clockFile ? path.join(ROOT, 'test/support/cluster-instance.ts') : path.join(ROOT, 'src/main.ts')];
+    const cmd = c.options.dist ? { args: [path.join(ROOT, 'dist/src/main.js')], env: {} } : instanceCommand(c.options.clockFile ? 'test/support/cluster-instance.ts' : 'src/main.ts');
+    const args = cmd.args;
+    Object.assign(env, cmd.env);
     const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     this.starts++;
