@@ -12,6 +12,17 @@ export class PlansFacade {
     return clone(this.plans.book.get(planId));
   }
 
+  /**
+   * As getPlan, but a plan this instance does not know yet is looked for in the log first: another instance may have
+   * defined it a moment ago (writes that name a plan use this; the hot path keeps the synchronous getPlan).
+   */
+  async findPlan(planId: string): Promise<PlanView | null> {
+    const known = this.getPlan(planId);
+    if (known) return known;
+    await this.plans.catchUp();
+    return this.getPlan(planId);
+  }
+
   /** Active plans, cheapest tier first. */
   listPlans(): PlanView[] {
     return this.plans.book.all().filter((p) => p.active).map((p) => clone(p)!);

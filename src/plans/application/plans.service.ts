@@ -27,6 +27,11 @@ export class PlansService implements OnModuleInit, OnModuleDestroy {
     this.subscription = this.store.subscribeToAll((events) => events.forEach((e) => this.book.apply(e)), { after: position, types: PLAN_EVENT_TYPES });
   }
 
+  /** Waits until every plan event stored now is folded (a plan another instance just defined becomes known). */
+  async catchUp(): Promise<void> {
+    await this.subscription?.caughtUp();
+  }
+
   async onModuleDestroy(): Promise<void> {
     await this.subscription?.stop();
     this.subscription = null;

@@ -111,7 +111,7 @@ export class SubscriptionsService {
   }
 
   async subscribe(tenantId: string, userId: string, planId: string, cycle: BillingCycle): Promise<SubscriptionState> {
-    const plan = this.requirePlan(planId);
+    const plan = await this.requirePlan(planId);
     const now = this.clock.now();
     if (!(await this.identity.getTenant(tenantId))) throw new AppError(404, 'not_found', 'Tenant not found.', { tenant_id: tenantId });
     await this.closeDue(tenantId, userId, now);
@@ -125,7 +125,7 @@ export class SubscriptionsService {
   }
 
   async changePlan(tenantId: string, userId: string, planId: string, reason: string | null): Promise<{ state: SubscriptionState; change: unknown }> {
-    const plan = this.requirePlan(planId);
+    const plan = await this.requirePlan(planId);
     const now = this.clock.now();
     await this.closeDue(tenantId, userId, now);
     const current = await this.state(tenantId, userId, true);
@@ -205,8 +205,8 @@ export class SubscriptionsService {
     }
   }
 
-  private requirePlan(planId: string): PlanView {
-    const plan = this.plans.getPlan(planId);
+  private async requirePlan(planId: string): Promise<PlanView> {
+    const plan = await this.plans.findPlan(planId);
     if (!plan || !plan.active) throw new SubscriptionException(`Unknown plan ${planId}.`, { plan_id: planId, plans: this.plans.listPlans().map((p) => p.plan_id) });
     return plan;
   }
