@@ -204,4 +204,16 @@ describe('Usage alerts', () => {
     expect(events).toHaveLength(1);
     t.clock.set('2025-03-10T12:00:00.000Z');
   });
+
+  it('send the renewal notice to a subscribed user who made no call this period too', async () => {
+    const subscribed = await t.request('POST', '/api/subscription/subscribe', { key: tenantKey, body: { user_id: 'sam', plan_id: 'tiny', billing_cycle: 'monthly' } });
+    expect(subscribed.status).toBeLessThan(300);
+    await t.settle();
+    t.clock.set(new Date(new Date(subscribed.body.period_end).getTime() - 2 * 86_400_000));
+    await t.app.get(RenewalNoticeJob).run();
+    await t.settle();
+    const notices = (await t.request('GET', '/api/subscription/alerts/sam', { key: tenantKey })).body.alerts;
+    expect(notices).toEqual([expect.objectContaining({ kind: 'renewal', severity: 'info', title: 'Subscription Renewal Notice', period_end: subscribed.body.period_end })]);
+    t.clock.set('2025-03-10T12:00:00.000Z');
+  });
 });

@@ -1,19 +1,19 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { CLOCK, Clock } from '../../../libs/clock';
-import { READ_STORE, ReadStore } from '../../../libs/read-store/port';
 import { rootLogger } from '../../shell';
 import { SubscriptionsFacade } from '../../subscriptions';
 import { describeRenewal } from '../domain/alert-wording';
 import { RaiseAlertHandler } from './raise-alert.handler';
-import { ALERT_TRACKER, isoTime, TrackerDoc } from './threshold-watcher.process';
+import { isoTime } from './threshold-watcher.process';
 
 /** A renewal notice goes out when the period ends within this many days. */
 export const RENEWAL_NOTICE_DAYS = 3;
 const DAY_MS = 86_400_000;
 
 /**
- * Scheduled: every user with usage in a period that ends within three days gets one informational renewal notice for
- * that period (its own alert stream, appended once, so every instance may run the job).
+ * Scheduled: every user whose period ends within three days (subscribed or on the default plan, with usage or not)
+ * gets one informational renewal notice for that period (its own alert stream, appended once, so every instance may
+ * run the job).
  */
 @Injectable()
 export class RenewalNoticeJob implements OnApplicationBootstrap, OnModuleDestroy {
@@ -23,7 +23,6 @@ export class RenewalNoticeJob implements OnApplicationBootstrap, OnModuleDestroy
   private readonly log = rootLogger().child({ component: 'renewal-notices' });
 
   constructor(
-    @Inject(READ_STORE) private readonly reads: ReadStore,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly subscriptions: SubscriptionsFacade,
     private readonly raiser: RaiseAlertHandler,
@@ -47,12 +46,12 @@ export class RenewalNoticeJob implements OnApplicationBootstrap, OnModuleDestroy
   private async runOnce(): Promise<number> {
     const now = this.clock.now();
     const until = new Date(now.getTime() + RENEWAL_NOTICE_DAYS * DAY_MS);
-    const trackers = this.reads.collection<TrackerDoc>(ALERT_TRACKER);
     let raised = 0;
     let cursor: string | undefined;
     do {
-      const page = await trackers.find({ period_end: { $gt: now.toISOString(), $lte: until.toISOString() } }, { limit: 500, cursor, sort: { field: 'period_end', direction: 'asc' } });
-      for (const t of page.items) {
+      const page = await this.subscriptions.periodsEndingBetween(now, until, cursor);
+      for (const u of page.items) {
+        const t = { ...u, _id: `${u.tenant_id}\u0000${u.user_id}\u0000${isoTime(u.period_start)}`, period_start: isoTime(u.period_start) };
         if (this.done.has(t._id)) continue;
         const sub = await this.subscriptions.getEffective(t.tenant_id, t.user_id, now);
         // The period the usage counted in must still be the user's current one.

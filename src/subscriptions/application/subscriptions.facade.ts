@@ -1,5 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { READ_STORE, ReadStore } from '../../../libs/read-store/port';
 import { IdentityFacade } from '../../identity';
+import { USER_SUBSCRIPTIONS, UserSubscriptionDoc } from '../projections/user-subscriptions.projection';
 import { EffectiveSubscription } from './effective-subscription';
 import { SubscriptionsService } from './subscriptions.service';
 
@@ -9,7 +11,19 @@ export class SubscriptionsFacade {
   constructor(
     private readonly subscriptions: SubscriptionsService,
     private readonly identity: IdentityFacade,
+    @Inject(READ_STORE) private readonly reads: ReadStore,
   ) {}
+
+  /**
+   * Users whose current period ends in (from, until], soonest first, a page at a time (the renewal notice job reads
+   * this). From the `user_subscriptions` read model: every user with a subscription or a default plan, usage or not.
+   */
+  async periodsEndingBetween(from: Date, until: Date, cursor?: string): Promise<{ items: Array<{ tenant_id: string; user_id: string; period_start: string; period_end: string }>; nextCursor: string | null }> {
+    const page = await this.reads
+      .collection<UserSubscriptionDoc>(USER_SUBSCRIPTIONS)
+      .find({ period_end: { $gt: from.toISOString(), $lte: until.toISOString() } }, { sort: { field: 'period_end', direction: 'asc' }, limit: 500, cursor });
+    return { items: page.items.map((d) => ({ tenant_id: d.tenant_id, user_id: d.user_id, period_start: d.period_start, period_end: d.period_end })), nextCursor: page.nextCursor };
+  }
 
   /**
    * The user's plan, limits and billing period at `at` (calendar-correct UTC). Answers from memory after the first
