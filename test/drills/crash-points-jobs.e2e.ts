@@ -20,6 +20,9 @@ describe('named crash points (short): rebuild and period close', () => {
     expect(r.summaryMismatches).toEqual([]);
     expect(r.firstDiff).toBeNull();
     expect(r.integrity).toBe('ok/ok');
-    if (r.periodResets) expect(r.periodResets.duplicates).toBe(0);
+    if (r.periodResets) {
+      expect(r.periodResets.duplicates).toBe(0);
+      expect(r.periodResets.resets).toBe(r.periodResets.expected);
+    }
   });
 });
