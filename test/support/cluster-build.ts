@@ -60,6 +60,14 @@ export function ensureBuilt(): string {
   } catch {
     fs.rmSync(tmp, { recursive: true, force: true }); // another process built it at the same time
   }
+  // Copies of older sources go after an hour (a running drill may still use a recent one).
+  for (const e of fs.readdirSync(os.tmpdir()))
+    if (e.startsWith('tollgate-drill-build-') && path.join(os.tmpdir(), e) !== dir)
+      try {
+        if (Date.now() - fs.statSync(path.join(os.tmpdir(), e)).mtimeMs > 3_600_000) fs.rmSync(path.join(os.tmpdir(), e), { recursive: true, force: true });
+      } catch {
+        /* gone already */
+      }
   return (cached = dir);
 }
 
