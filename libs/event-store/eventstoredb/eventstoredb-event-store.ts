@@ -1,4 +1,4 @@
-import { createHash } from 'crypto';
+import { uuidV5 } from '../../ids/name-based-uuid';
 import {
   ANY as ESDB_ANY,
   BACKWARDS,
@@ -366,11 +366,7 @@ const NAMESPACE = Buffer.from('6f1d3b0c9a4e4c2fa0b8d2e57c1f9e34', 'hex');
 /** The id itself when it is a UUID, else a UUID v5 of it (deterministic, so a retry maps to the same UUID). */
 export function toUuid(id: string): string {
   if (UUID.test(id)) return id.toLowerCase();
-  const h = createHash('sha1').update(NAMESPACE).update(id, 'utf8').digest();
-  h[6] = (h[6] & 0x0f) | 0x50;
-  h[8] = (h[8] & 0x3f) | 0x80;
-  const x = h.subarray(0, 16).toString('hex');
-  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+  return uuidV5(id, NAMESPACE);
 }
 
 function escapeRegex(s: string): string {

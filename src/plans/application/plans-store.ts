@@ -1,14 +1,10 @@
-import { createHash } from 'crypto';
+import { sha256Uuid } from '../../../libs/ids/name-based-uuid';
 import { EventStore, NO_STREAM, StoredEvent, WrongExpectedVersionError } from '../../../libs/event-store/port';
 import { DEFAULT_PLANS } from '../default-plans';
 import { PLAN_EVENT_TYPES, PlanEvent, PlanState, PlanView, evolvePlan, planStreamId } from '../domain/plan';
 
-/** A UUID-shaped id derived from a name (SHA-256, version nibble 5). */
-export function uuidFrom(name: string): string {
-  const h = createHash('sha256').update(name).digest('hex');
-  const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
+/** A UUID-shaped id derived from a name: the same name always gives the same id (stored seed ids depend on it). */
+export const uuidFrom = sha256Uuid;
 
 /**
  * Writes the default plans (src/plans/default-plans.ts) once: each plan's PlanDefined goes to the plan's stream with

@@ -1,16 +1,12 @@
-import { createHash } from 'crypto';
+import { sha256Uuid } from '../../../libs/ids/name-based-uuid';
 import { ANY, EventStore, NO_STREAM, NewEvent, StoredEvent, WrongExpectedVersionError } from '../../../libs/event-store/port';
 import { PriceCatalog } from '../domain/price-catalog';
 import { PRICE_SEED_STREAM, PRICING_EVENT_TYPES, PriceSetData, priceStreamId } from '../domain/price';
 import { NewPriceSet, PriceCandidate, defaultCatalogEvents } from '../domain/import-plan';
 import { genaiPriceRows, genaiPricesVersion } from '../infrastructure/genai-prices.source';
 
-/** A UUID-shaped id derived from a name (SHA-256, version nibble 5): the same name always gives the same id. */
-export function uuidFrom(name: string): string {
-  const h = createHash('sha256').update(name).digest('hex');
-  const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-}
+/** A UUID-shaped id derived from a name: the same name always gives the same id (stored seed ids depend on it). */
+export const uuidFrom = sha256Uuid;
 
 /** The genai-prices rows as import candidates. */
 export function genaiCandidates(rows = genaiPriceRows()): PriceCandidate[] {

@@ -1,0 +1,25 @@
+import { createHash } from 'crypto';
+
+/**
+ * Name-based ids: the same name always gives the same id, so appending an event under such an id is idempotent.
+ * Each caller keeps its own namespace (stored ids depend on it: never change one).
+ */
+
+/** RFC 4122 version 5 (SHA-1, name-based) UUID of `name` in `namespace` (16 bytes). */
+export function uuidV5(name: string, namespace: Buffer): string {
+  const hash = createHash('sha1').update(namespace).update(name, 'utf8').digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const h = hash.toString('hex', 0, 16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * A UUID-shaped id from the SHA-256 of `name` (version nibble 5, RFC variant). The price catalog's and the plans'
+ * seed events were stored under these ids, so the scheme stays as it is.
+ */
+export function sha256Uuid(name: string): string {
+  const h = createHash('sha256').update(name).digest('hex');
+  const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
