@@ -436,9 +436,6 @@ export interface EffectiveTerms {
  * (a period past its end rolls over by the calendar) and after a pending cancellation takes effect.
  */
 export function effectiveAt(state: SubscriptionState, at: Date, fallbackPlanId: string): EffectiveTerms {
-  // Usage dated before the user's first contact (reports of a new user arriving out of order) counts in the first
-  // period: there is no period before it to put it in.
-  if (state.eras.length && at.getTime() < Date.parse(state.eras[0].from)) at = new Date(state.eras[0].from);
   const t = at.getTime();
   if (state.cancel_at && t >= Date.parse(state.cancel_at)) {
     const p = periodContaining(new Date(state.cancel_at), 'monthly', at);
