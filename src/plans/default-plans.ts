@@ -1,3 +1,5 @@
+import type { PlanDefinedData } from './domain/plan';
+
 /**
  * Tollgate's default plans: every number here is a choice, written once at first start as PlanDefined events and
  * changed afterwards by the operator with `PUT /api/admin/plans/{plan_id}` (this file is never read again for a plan
@@ -27,16 +29,8 @@
  * Token caps allow ~1,000 tokens per call on average, enough for chat and short RAG prompts. No `{provider}_tokens`
  * limits by default: the cost cap already bounds expensive long prompts. Alert thresholds: 80, 90 and 100 percent.
  */
-export interface DefaultPlan {
-  plan_id: string;
-  name: string;
-  tier: number;
-  monthly_price: string;
-  yearly_price: string;
-  limits: Record<string, number>;
-  alert_thresholds: number[];
-  features: string[];
-}
+/** A default plan is seeded as its PlanDefined event's data. */
+export type DefaultPlan = PlanDefinedData;
 
 export const DEFAULT_ALERT_THRESHOLDS = [80, 90, 100];
 

@@ -1,7 +1,7 @@
 import type { EffectiveSubscription } from '../../subscriptions';
 import type { UsageVector } from '../contracts';
 import type { LimitRefusal } from '../domain/limit-decision';
-import type { UsageDelta } from '../domain/usage-totals';
+import type { ProviderCounts, UsageDelta } from '../domain/usage-totals';
 
 /** A call about to be forwarded (or a planned call to check). */
 export interface AdmissionRequest {
@@ -56,19 +56,7 @@ export type UsageInput = UsageVector & {
   occurred_at: string;
 };
 
-export interface ProviderPeriodUsage {
-  calls: number;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  reasoning_tokens: number;
-  units: number;
-  tokens: number;
-  /** Exact decimal string (USD). */
-  cost: string;
-  errors: number;
-  refused: number;
+export interface ProviderPeriodUsage extends ProviderCounts {
   latency_ms: { p50: number | null; p95: number | null; p99: number | null };
 }
 

@@ -37,3 +37,19 @@ export function applyDelta(totals: UsageTotals, d: UsageDelta, sign: 1 | -1 = 1)
 
 /** Tokens that count against token limits: the whole prompt plus the output (reasoning is part of the output). */
 export const countedTokens = (u: { input_tokens?: number; output_tokens?: number }) => (u.input_tokens ?? 0) + (u.output_tokens ?? 0);
+
+/** One provider's counts in one period: shared by the usage_summaries document and the facade's period view. */
+export interface ProviderCounts {
+  calls: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  reasoning_tokens: number;
+  units: number;
+  tokens: number;
+  /** Exact decimal string (USD). */
+  cost: string;
+  errors: number;
+  refused: number;
+}

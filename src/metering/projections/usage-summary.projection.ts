@@ -4,24 +4,12 @@ import { Projection } from '../../../libs/projections';
 import { ProjectionBatch, ReadStore } from '../../../libs/read-store/port';
 import type { MeteringEvent, UsageRecordedData, UsageRefusedData } from '../contracts';
 import { bucketOf, fromSparse, latencyPercentiles, SparseHistogram } from '../domain/latency-histogram';
-import { countedTokens } from '../domain/usage-totals';
+import { countedTokens, ProviderCounts } from '../domain/usage-totals';
 import type { PeriodUsage, ProviderPeriodUsage } from '../application/admission';
 
 export const USAGE_SUMMARIES = 'usage_summaries';
 
-export interface ProviderSummary {
-  calls: number;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  reasoning_tokens: number;
-  units: number;
-  tokens: number;
-  /** Exact decimal string. */
-  cost: string;
-  errors: number;
-  refused: number;
+export interface ProviderSummary extends ProviderCounts {
   /** Calls per latency bucket ({bucket index: calls}, buckets of LATENCY_BUCKETS_MS), calls without a latency left out. */
   latency_histogram: SparseHistogram;
   latency_sum_ms: number;

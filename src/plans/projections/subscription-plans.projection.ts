@@ -1,25 +1,17 @@
 import { StoredEvent } from '../../../libs/event-store/port';
 import { Projection } from '../../../libs/projections';
 import { ProjectionBatch, ReadStore } from '../../../libs/read-store/port';
-import { PLAN_EVENT_TYPES, PlanEvent } from '../domain/plan';
+import { PLAN_EVENT_TYPES, PlanDefinedData, PlanEvent } from '../domain/plan';
 
 export const SUBSCRIPTION_PLANS = 'subscription_plans';
 
 /** The specification's `subscription_plans` table: one document per plan, as it stands now (retired ones flagged). */
-export interface SubscriptionPlanDoc {
+export type SubscriptionPlanDoc = PlanDefinedData & {
   _id: string;
   [key: string]: unknown;
-  plan_id: string;
-  name: string;
-  tier: number;
-  monthly_price: string;
-  yearly_price: string;
-  limits: Record<string, number>;
-  alert_thresholds: number[];
-  features: string[];
   active: boolean;
   updated_at: string;
-}
+};
 
 export class SubscriptionPlansProjection implements Projection {
   readonly name = 'subscription-plans';
