@@ -62,23 +62,20 @@ describe('fleet: three instances on one data dir', () => {
         lines.push(`instances ${n}, ${left} left: admitted ${admitted} (${byInstance.join('+')}), refused ${refused}, other ${other}, overshoot ${overshoot} (design bound ${(n - 1) * left})`);
         expect(other).toBe(0);
         expect(admitted).toBeGreaterThanOrEqual(left);
-        // One instance is exact. Across instances the design's bound is (n - 1) x headroom, but runs have measured
-        // one instance admitting slightly more than the headroom it saw (22 at n = 3, left = 10: 12+10+10), cause not
-        // yet found (see ARCHITECTURE.md). The figures are printed; the test holds a sanity bound until it is fixed.
-        if (n === 1) expect(overshoot).toBe(0);
-        else expect(overshoot).toBeLessThanOrEqual(n * left);
+        // One instance is exact; across instances each admits at most the headroom it sees (the design's bound).
+        expect(overshoot).toBeLessThanOrEqual((n - 1) * left);
+        for (const k of byInstance) expect(k).toBeLessThanOrEqual(left);
         // The gateway records a call after its response has been sent: wait for the last records, then compare.
         let served = { total_calls: -1 };
-        for (const deadline = Date.now() + (n === 1 ? 15_000 : 5_000); Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
+        for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 200))) {
           await waitCaughtUp(cluster);
           served = await usageOf(cluster.instances[0], t.tenantKey, user);
           if (served.total_calls === used + admitted) break;
         }
         lines.push(`  served by instance 0 for the period: ${served.total_calls} of ${used + admitted} calls made`);
-        // OPEN BUG (issue 9): with 2-3 instances, calls admitted and answered on other instances are sometimes missing
-        // from the period's usage as instance 0 serves it (seen: 20 of 30 after 15 s), and one instance may admit more
-        // than the headroom it saw. Exact on one instance; printed, not asserted, for n > 1 until it is fixed.
-        if (n === 1) expect(served.total_calls).toBe(used + admitted);
+        // Every call admitted anywhere counts in the period the user's first contact began (concurrent first calls on
+        // several instances once landed in a period before it: see FIRST_CONTACT_GRACE_MS).
+        expect(served.total_calls).toBe(used + admitted);
       }
     }
     process.stdout.write(`fleet overshoot (openai_calls limit ${headroom}, 200 concurrent calls, upstream 40 ms):\n  ${lines.join('\n  ')}\n`);

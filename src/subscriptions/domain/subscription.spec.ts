@@ -314,6 +314,12 @@ describe('The subscription aggregate', () => {
       expect(effectiveAt(cancelling, d('2025-04-02T00:00:00.000Z'), 'basic')).toMatchObject({ status: 'default', plan_id: 'basic', period_start: '2025-04-01T00:00:00.000Z', period_end: '2025-05-01T00:00:00.000Z' });
     });
 
+    it('counts a call admitted moments before the first contact in the first period, and older usage in its calendar period', () => {
+      const s = evolve(initialState(), defaultAssigned);
+      expect(effectiveAt(s, d('2025-01-31T08:59:30.000Z'), 'free')).toMatchObject({ status: 'default', plan_id: 'free', period_start: '2025-01-31T09:00:00.000Z', period_end: '2025-02-28T09:00:00.000Z' });
+      expect(effectiveAt(s, d('2025-01-31T08:58:00.000Z'), 'free')).toMatchObject({ period_start: '2024-12-31T09:00:00.000Z', period_end: '2025-01-31T09:00:00.000Z' });
+    });
+
     it('answers for a moment before a plan change with the plan in force then', () => {
       const s = [subscribedPro, { type: 'PlanChanged', data: { subscription_id: 'sub-1', tenant_id: T, user_id: U, previous_plan_id: 'pro', new_plan_id: 'basic', direction: 'downgrade', reason: null, changed_at: '2025-03-20T00:00:00.000Z', price: '29', period_start: '2025-03-01T00:00:00.000Z', period_end: '2025-04-01T00:00:00.000Z', exhausted_limits: [] } } as SubscriptionEvent].reduce(evolve, initialState());
       expect(effectiveAt(s, d('2025-03-10T00:00:00.000Z'), 'free').plan_id).toBe('pro');

@@ -422,6 +422,9 @@ export function evolve(state: SubscriptionState, event: SubscriptionEvent): Subs
 
 export const subscriptionDecider = { initialState, decide, evolve };
 
+/** How far before the first period a usage may be dated and still count in it (see effectiveAt). */
+export const FIRST_CONTACT_GRACE_MS = 60_000;
+
 export interface EffectiveTerms {
   status: 'active' | 'cancelling' | 'default';
   subscription_id: string | null;
@@ -436,6 +439,13 @@ export interface EffectiveTerms {
  * (a period past its end rolls over by the calendar) and after a pending cancellation takes effect.
  */
 export function effectiveAt(state: SubscriptionState, at: Date, fallbackPlanId: string): EffectiveTerms {
+  // A call admitted a moment before the user's first period began (concurrent first calls on several instances, each
+  // with its own clock reading, race to create the default subscription) belongs to that first period, not to a
+  // period before it. Older usage (a backfill of a new user's history) keeps its calendar period.
+  if (state.eras.length) {
+    const first = Date.parse(state.eras[0].from);
+    if (at.getTime() < first && first - at.getTime() <= FIRST_CONTACT_GRACE_MS) at = new Date(first);
+  }
   const t = at.getTime();
   if (state.cancel_at && t >= Date.parse(state.cancel_at)) {
     const p = periodContaining(new Date(state.cancel_at), 'monthly', at);
