@@ -56,11 +56,30 @@ export interface ProjectionBatch {
   collection<T extends Doc = Doc>(name: string): Collection<T>;
 }
 
-/** One projection's part of a multi-projection unit (see `ReadStore.applyBatches`). */
+/**
+ * One projection's part of a multi-projection unit (see `ReadStore.applyBatches`).
+ *
+ * Continuity: `after` is the position up to which the caller has accounted for every event of the projection's
+ * types (the batch holds every such event in (after, position]). A unit is applied only when the stored checkpoint
+ * is at or past `after` (nothing between the checkpoint and the batch is missing); when the checkpoint is behind it
+ * (a rebuild elsewhere reset it, or another follower is behind us) the unit is REFUSED: nothing written, and the
+ * caller must re-follow from the stored checkpoint. A unit at or below the checkpoint is skipped as before.
+ */
 export interface BatchUnit {
   projection: string;
   position: bigint;
+  after: bigint;
   apply: (batch: ProjectionBatch, checkpoint: bigint) => Promise<void>;
+}
+
+/** What became of a unit: written with its checkpoint, skipped (covered by the checkpoint), or refused (a gap). */
+export type BatchOutcome = 'applied' | 'skipped' | 'refused';
+
+/** The continuity rule both adapters apply inside their unit, with the checkpoint read in that unit. */
+export function batchOutcome(checkpoint: bigint, unit: { position: bigint; after?: bigint }): BatchOutcome {
+  if (unit.position <= checkpoint) return 'skipped';
+  if (unit.after !== undefined && checkpoint < unit.after) return 'refused';
+  return 'applied';
 }
 
 export interface ReadStore {
@@ -71,14 +90,22 @@ export interface ReadStore {
   /**
    * Runs `apply` and moves the projection's checkpoint to `position`, as one unit: on SQLite one
    * transaction; on MongoDB a transaction. `apply` receives the checkpoint stored when the unit began;
-   * it must skip events at or below it (another instance may have got there first).
+   * it must skip events at or below it (another instance may have got there first). With `after` (see BatchUnit),
+   * the unit is refused unless the stored checkpoint is at or past it; without it no continuity is checked.
    */
-  applyBatch(projection: string, position: bigint, apply: (batch: ProjectionBatch, checkpoint: bigint) => Promise<void>): Promise<void>;
+  applyBatch(projection: string, position: bigint, apply: (batch: ProjectionBatch, checkpoint: bigint) => Promise<void>, after?: bigint): Promise<BatchOutcome>;
   /**
    * Optional: several projections' batches as ONE unit (one transaction), each with its own checkpoint, with the
-   * semantics of `applyBatch` for each (a unit at or below its stored checkpoint is skipped). All land or none.
+   * semantics of `applyBatch` for each (a unit at or below its stored checkpoint is skipped, a unit that does not
+   * continue from it is refused, the others are applied). All applied ones land or none. Returns the names of the
+   * refused projections.
    */
-  applyBatches?(units: BatchUnit[]): Promise<void>;
+  applyBatches?(units: BatchUnit[]): Promise<string[]>;
+  /**
+   * Optional: resets the projection's checkpoint to -1 and empties its collections in ONE unit, so no other
+   * instance's batch can land between the two (a rebuild's start). Without it the runner resets, then drops.
+   */
+  resetProjection?(projection: string, collections: readonly string[]): Promise<void>;
   resetCheckpoint(projection: string): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;

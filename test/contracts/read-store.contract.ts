@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { randomUUID } from 'crypto';
-import { Doc, ReadStore } from '../../libs/read-store/port';
+import { Doc, ProjectionBatch, ReadStore } from '../../libs/read-store/port';
 import { SqliteEventStore } from '../../libs/event-store/sqlite/sqlite-event-store';
 import { ProjectionRunner } from '../../libs/projections';
 import { userTotalsProjection } from './user-totals.projection';
@@ -205,6 +205,68 @@ export function readStoreContract(adapter: string, harness: ReadStoreHarness): v
           expect(await col.count({ n: 2 })).toBe(1);
         });
         expect(await store.collection(c).get('x')).toEqual({ _id: 'x', n: 2 });
+      });
+
+      it('a unit that does not continue from the stored checkpoint is not applied and says so', async () => {
+        const p = fresh('p');
+        const q = fresh('p');
+        const c = fresh();
+        const add = (id: string) => async (batch: ProjectionBatch) => batch.collection(c).upsert(id, { inc: { n: 1 } });
+        // Given a projection applied up to 10 (its batch continued from the start: after -1)
+        expect(await store.applyBatch(p, 10n, add('a'), -1n)).toBe('applied');
+        // When a batch claims to follow on from 15 (events 11..15 of its types not in it): refused, nothing written
+        let ran = false;
+        const gap = await store.applyBatch(p, 20n, async (batch) => {
+          ran = true;
+          await add('gap')(batch);
+        }, 15n);
+        expect(gap).toBe('refused');
+        expect(ran).toBe(false);
+        expect(await store.getCheckpoint(p)).toBe(10n);
+        expect(await store.collection(c).get('gap')).toBeNull();
+        // A batch that follows on from at or before the checkpoint is applied; one it covers is skipped
+        expect(await store.applyBatch(p, 20n, add('a'), 8n)).toBe('applied');
+        expect(await store.applyBatch(p, 20n, add('a'), 10n)).toBe('skipped');
+        expect(await store.getCheckpoint(p)).toBe(20n);
+        expect(await store.collection(c).get('a')).toEqual({ _id: 'a', n: 2 });
+
+        // Several projections in one unit: the refused one is named, the others land
+        if (store.applyBatches) {
+          const refused = await store.applyBatches([
+            { projection: p, position: 30n, after: 25n, apply: add('gap') },
+            { projection: q, position: 5n, after: -1n, apply: add('q') },
+          ]);
+          expect(refused).toEqual([p]);
+          expect(await store.getCheckpoint(p)).toBe(20n);
+          expect(await store.getCheckpoint(q)).toBe(5n);
+          expect(await store.collection(c).get('gap')).toBeNull();
+          expect(await store.collection(c).get('q')).toEqual({ _id: 'q', n: 1 });
+        }
+
+        // After a reset (a rebuild elsewhere), a follower's next batch is refused; the replay from the start is not
+        await store.resetCheckpoint(p);
+        expect(await store.applyBatch(p, 40n, add('late'), 20n)).toBe('refused');
+        expect(await store.applyBatch(p, 12n, add('replayed'), -1n)).toBe('applied');
+        expect(await store.getCheckpoint(p)).toBe(12n);
+        expect(await store.collection(c).get('late')).toBeNull();
+      });
+
+      it('resets a projection: checkpoint and collections together', async () => {
+        if (!store.resetProjection) return;
+        const p = fresh('p');
+        const [c1, c2, other] = [fresh(), fresh(), fresh()];
+        await store.applyBatch(p, 7n, async (batch) => {
+          await batch.collection(c1).put({ _id: 'x', v: 1 });
+          await batch.collection(c2).put({ _id: 'y', v: 2 });
+        });
+        await store.collection(other).put({ _id: 'z', v: 3 });
+        await store.resetProjection(p, [c1, c2]);
+        expect(await store.getCheckpoint(p)).toBe(-1n);
+        expect(await store.collection(c1).count()).toBe(0);
+        expect(await store.collection(c2).count()).toBe(0);
+        expect(await store.collection(other).get('z')).toEqual({ _id: 'z', v: 3 });
+        expect(await store.applyBatch(p, 9n, async (batch) => batch.collection(c1).put({ _id: 'again', v: 1 }), -1n)).toBe('applied');
+        expect(await store.collection(c1).count()).toBe(1);
       });
 
       it('keeps checkpoints and documents across a restart', async () => {

@@ -1,5 +1,5 @@
 import { ClientSession, Db, Filter as MongoFilter, MongoClient, Collection as MongoCollectionRaw, UpdateFilter } from 'mongodb';
-import { BatchUnit, Collection, Doc, Filter, FindOptions, Page, ProjectionBatch, ReadStore, Update } from '../port';
+import { BatchOutcome, BatchUnit, batchOutcome, Collection, Doc, Filter, FindOptions, Page, ProjectionBatch, ReadStore, Update } from '../port';
 import { decodeCursor, encodeCursor, getPath } from '../document-update';
 
 const CHECKPOINTS = 'projection_checkpoints';
@@ -56,35 +56,51 @@ export class MongoReadStore implements ReadStore {
     return doc ? BigInt(doc.position) : -1n;
   }
 
-  async applyBatch(projection: string, position: bigint, apply: (batch: ProjectionBatch, checkpoint: bigint) => Promise<void>): Promise<void> {
-    const session = this.client.startSession();
-    try {
-      await session.withTransaction(async () => {
-        const checkpoint = await this.getCheckpoint(projection, session);
-        if (position <= checkpoint) return;
-        await apply({ collection: <T extends Doc>(n: string) => this.collection<T>(n, session) }, checkpoint);
-        await this.db
-          .collection<CheckpointDoc>(CHECKPOINTS)
-          .updateOne({ _id: projection }, { $set: { position: position.toString(), updated_at: new Date() } }, { upsert: true, session });
-      });
-    } finally {
-      await session.endSession();
-    }
+  async applyBatch(projection: string, position: bigint, apply: (batch: ProjectionBatch, checkpoint: bigint) => Promise<void>, after?: bigint): Promise<BatchOutcome> {
+    const [[, outcome]] = await this.runUnits([{ projection, position, after, apply }]);
+    return outcome;
   }
 
-  /** Several projections' batches in one transaction, each with its checkpoint document. */
-  async applyBatches(units: BatchUnit[]): Promise<void> {
+  /** Several projections' batches in one transaction, each with its checkpoint document; returns the refused names. */
+  async applyBatches(units: BatchUnit[]): Promise<string[]> {
+    return (await this.runUnits(units)).filter(([, o]) => o === 'refused').map(([name]) => name);
+  }
+
+  /**
+   * The checkpoint is read inside the transaction: a concurrent commit that moved it (another instance's batch, a
+   * rebuild's reset) makes this transaction conflict and retry, so the continuity check holds at commit.
+   */
+  private async runUnits(units: Array<Omit<BatchUnit, 'after'> & { after?: bigint }>): Promise<Array<[string, BatchOutcome]>> {
     const session = this.client.startSession();
+    let outcomes: Array<[string, BatchOutcome]> = [];
     try {
       await session.withTransaction(async () => {
-        for (const { projection, position, apply } of units) {
+        outcomes = []; // withTransaction may run this again after a transient error
+        for (const { projection, position, after, apply } of units) {
           const checkpoint = await this.getCheckpoint(projection, session);
-          if (position <= checkpoint) continue;
+          const o = batchOutcome(checkpoint, { position, after });
+          outcomes.push([projection, o]);
+          if (o !== 'applied') continue;
           await apply({ collection: <T extends Doc>(n: string) => this.collection<T>(n, session) }, checkpoint);
           await this.db
             .collection<CheckpointDoc>(CHECKPOINTS)
             .updateOne({ _id: projection }, { $set: { position: position.toString(), updated_at: new Date() } }, { upsert: true, session });
         }
+      });
+    } finally {
+      await session.endSession();
+    }
+    return outcomes;
+  }
+
+  /** Deletes the checkpoint document and empties the collections in one transaction. */
+  async resetProjection(projection: string, collections: readonly string[]): Promise<void> {
+    for (const c of collections) if (!NAME.test(c)) throw new Error(`Invalid collection name ${c}`);
+    const session = this.client.startSession();
+    try {
+      await session.withTransaction(async () => {
+        await this.db.collection<CheckpointDoc>(CHECKPOINTS).deleteOne({ _id: projection }, { session });
+        for (const c of collections) await this.db.collection(c).deleteMany({}, { session });
       });
     } finally {
       await session.endSession();

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { openDatabase, SyncMode, describe } from '../../sqlite/open-database';
-import { BatchUnit, Collection, Doc, Filter, FindOptions, Page, ProjectionBatch, ReadStore, Update } from '../port';
+import { BatchOutcome, BatchUnit, batchOutcome, Collection, Doc, Filter, FindOptions, Page, ProjectionBatch, ReadStore, Update } from '../port';
 import { applyUpdate, decodeCursor, encodeCursor } from '../document-update';
 import { AsyncLocalStorage } from 'async_hooks';
 import { Mutex } from '../../concurrency/mutex';
@@ -79,12 +79,39 @@ export class SqliteReadStore implements ReadStore {
 
   private readonly batchContext = new AsyncLocalStorage<boolean>();
 
-  async applyBatch(projection: string, position: bigint, apply: (batch: ProjectionBatch, checkpoint: bigint) => Promise<void>): Promise<void> {
-    await this.applyBatches([{ projection, position, apply }]);
+  async applyBatch(projection: string, position: bigint, apply: (batch: ProjectionBatch, checkpoint: bigint) => Promise<void>, after?: bigint): Promise<BatchOutcome> {
+    let outcome: BatchOutcome = 'skipped';
+    await this.runUnits([{ projection, position, after, apply }], (_, o) => (outcome = o));
+    return outcome;
   }
 
-  /** Every unit's writes and checkpoint in one transaction. */
-  async applyBatches(units: BatchUnit[]): Promise<void> {
+  /** Resets the checkpoint and empties the collections in one transaction (no other unit lands in between). */
+  async resetProjection(projection: string, collections: readonly string[]): Promise<void> {
+    await this.writeLock.run(async () => {
+      for (const c of collections) this.collection(c);
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        this.prepared('DELETE FROM projection_checkpoints WHERE name = ?').run(projection);
+        for (const c of collections) this.prepared(`DELETE FROM rm_${c}`).run();
+        this.db.exec('COMMIT');
+      } catch (err) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw err;
+      } finally {
+        for (const c of collections) this.collections.get(c)?.forgetCommitted();
+      }
+    });
+  }
+
+  /** Every unit's writes and checkpoint in one transaction; returns the projections whose unit was refused. */
+  async applyBatches(units: BatchUnit[]): Promise<string[]> {
+    const refused: string[] = [];
+    await this.runUnits(units, (name, o) => (o === 'refused' ? refused.push(name) : undefined));
+    return refused;
+  }
+
+  private async runUnits(units: Array<Omit<BatchUnit, 'after'> & { after?: bigint }>, outcome: (projection: string, o: BatchOutcome) => void): Promise<void> {
+    const outcomes: Array<[string, BatchOutcome]> = [];
     await this.writeLock.run(async () => {
       this.db.exec('BEGIN IMMEDIATE');
       try {
@@ -96,9 +123,12 @@ export class SqliteReadStore implements ReadStore {
         }
         this.inUnitTx = true;
         const now = new Date().toISOString();
-        for (const { projection, position, apply } of units) {
+        for (const { projection, position, after, apply } of units) {
+          // Read in this transaction (BEGIN IMMEDIATE: no other connection writes until COMMIT).
           const checkpoint = await this.getCheckpoint(projection);
-          if (position <= checkpoint) continue;
+          const o = batchOutcome(checkpoint, { position, after });
+          outcomes.push([projection, o]);
+          if (o !== 'applied') continue;
           this.unitOpen = true;
           try {
             await this.batchContext.run(true, () => apply({ collection: (n) => this.collection(n) }, checkpoint));
@@ -120,6 +150,7 @@ export class SqliteReadStore implements ReadStore {
         throw err;
       }
     });
+    for (const [projection, o] of outcomes) outcome(projection, o);
   }
 
   /** True inside applyBatches' transaction (the write lock held and no other connection can commit). */
