@@ -8,6 +8,8 @@ export interface EventStoreSettings {
   dataDir: string;
   sqliteSync: 'full' | 'normal';
   pollIntervalMs?: number;
+  /** Where the SQLite store commits appends (default 'thread'; 'inline' for code already on a worker thread). */
+  sqliteWriter?: 'thread' | 'inline';
   /** Test-only named crash points (AppConfig.faultPoints); empty in production. */
   faultPoints?: readonly string[];
 }
@@ -20,5 +22,13 @@ export async function createEventStore(s: EventStoreSettings): Promise<EventStor
     const { EventStoreDbEventStore } = await import('./eventstoredb/eventstoredb-event-store');
     return EventStoreDbEventStore.connect(s.eventStoreUrl);
   }
-  return new SqliteEventStore({ file: path.join(s.dataDir, 'events.db'), sync: s.sqliteSync, pollIntervalMs: s.pollIntervalMs, faultHook: s.faultPoints?.length ? crashPoint : undefined });
+  const store = new SqliteEventStore({ file: path.join(s.dataDir, 'events.db'), sync: s.sqliteSync, pollIntervalMs: s.pollIntervalMs, faultHook: s.faultPoints?.length ? crashPoint : undefined, writer: s.sqliteWriter });
+  try {
+    // The writer thread opens its own connection: a failure there surfaces at start too.
+    await store.ready();
+  } catch (err) {
+    await store.close().catch(() => undefined);
+    throw err;
+  }
+  return store;
 }

@@ -9,24 +9,24 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-es-contract-'));
 let n = 0;
 const files = new WeakMap<object, string>();
 
-eventStoreContract('SQLite (embedded)', {
-  async open() {
-    const file = path.join(dir, `events-${++n}.db`);
-    const store = new SqliteEventStore({ file, sync: 'normal', pollIntervalMs: 20 });
-    files.set(store, file);
-    return store;
-  },
-  async reopen(store) {
-    const file = files.get(store)!;
-    await store.close();
-    const again = new SqliteEventStore({ file, sync: 'normal', pollIntervalMs: 20 });
-    files.set(again, file);
-    return again;
-  },
-  async cleanup() {
-    fs.rmSync(dir, { recursive: true, force: true });
-  },
-});
+for (const writer of ['thread', 'inline'] as const) {
+  eventStoreContract(`SQLite (embedded, writer ${writer})`, {
+    async open() {
+      const file = path.join(dir, `events-${++n}.db`);
+      const store = new SqliteEventStore({ file, sync: 'normal', pollIntervalMs: 20, writer });
+      files.set(store, file);
+      return store;
+    },
+    async reopen(store) {
+      const file = files.get(store)!;
+      await store.close();
+      const again = new SqliteEventStore({ file, sync: 'normal', pollIntervalMs: 20, writer });
+      files.set(again, file);
+      return again;
+    },
+  });
+}
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const url = process.env.EVENTSTORE_URL;
 if (url) {

@@ -16,11 +16,11 @@ import {
   WrongExpectedVersionError,
 } from '../port';
 import { PollingSubscription } from '../polling-subscription';
+import { AppendOutcome, commitGroup, createAppender, EncodedAppend, ensureEventsSchema, GroupResult } from './sqlite-appender';
+import { GroupWriter, ThreadGroupWriter } from './sqlite-writer-thread';
 
 interface PendingAppend {
-  streamId: string;
-  events: NewEvent[];
-  expected: ExpectedRevision;
+  encoded: EncodedAppend;
   resolve: (r: AppendResult) => void;
   reject: (e: unknown) => void;
 }
@@ -44,11 +44,33 @@ export interface SqliteEventStoreOptions {
   tailSize?: number;
   /** Test-only fault hook, called inside the commit path (see test/drills). */
   faultHook?: (point: 'after-append-before-ack') => void;
+  /**
+   * Where appends are committed (default 'thread'): on a worker thread with its own write connection, so the
+   * INSERTs and the COMMIT's fsync never block this thread's event loop; or 'inline', on this thread's connection
+   * (for code that already runs on a worker thread, e.g. a projector, to avoid nested writers).
+   */
+  writer?: 'thread' | 'inline';
+}
+
+/** Commits on this thread's connection: `done` is called before commit() returns. */
+class InlineGroupWriter implements GroupWriter {
+  private readonly commitFn: (group: EncodedAppend[]) => AppendOutcome[];
+  failure: string | null = null;
+  constructor(db: Database.Database) {
+    this.commitFn = createAppender(db);
+  }
+  commit(group: EncodedAppend[], done: (result: GroupResult) => void): void {
+    done(commitGroup(this.commitFn, group));
+  }
+  async ready(): Promise<void> {}
+  async close(): Promise<void> {}
 }
 
 /**
- * The embedded event store: one SQLite file in WAL mode. Appends arriving in the same tick are committed in one
- * transaction (group commit); each append keeps its own optimistic-concurrency check and its own outcome.
+ * The embedded event store: one SQLite file in WAL mode. Appends arriving in the same tick (and those arriving while
+ * a group commits) are committed in one transaction (group commit), one group at a time; each append keeps its own
+ * optimistic-concurrency check and its own outcome. By default the commits run on a writer thread with its own
+ * connection; reads, subscriptions and the shared decoded tail stay on this thread's connection.
  */
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
@@ -56,7 +78,12 @@ export class SqliteEventStore implements EventStore {
   private readonly notifier = new EventEmitter().setMaxListeners(0);
   private queue: PendingAppend[] = [];
   private flushScheduled = false;
+  /** A group is being committed; appends arriving meanwhile wait in the queue for the next group. */
+  private committing = false;
+  /** Called once nothing is queued or committing (close() drains through it). */
+  private drained: (() => void) | null = null;
   private closed = false;
+  private readonly writer: GroupWriter;
   private readonly subscriptions = new Set<PollingSubscription>();
   /**
    * The log's newest events, decoded once and shared by every subscription of this process: `tail` holds, in
@@ -71,9 +98,6 @@ export class SqliteEventStore implements EventStore {
   private readonly tailSize: number;
   private notifyScheduled = false;
   private readonly stmt: {
-    lastRevision: Database.Statement;
-    byEventId: Database.Statement;
-    insert: Database.Statement;
     readForward: Database.Statement;
     readBackward: Database.Statement;
     readAll: Database.Statement;
@@ -83,22 +107,8 @@ export class SqliteEventStore implements EventStore {
   constructor(private readonly options: SqliteEventStoreOptions) {
     this.db = openDatabase({ file: options.file, sync: options.sync });
     try {
-      this.db.exec(`
-        CREATE TABLE IF NOT EXISTS events (
-          position  INTEGER PRIMARY KEY AUTOINCREMENT,
-          event_id  TEXT NOT NULL UNIQUE,
-          stream_id TEXT NOT NULL,
-          revision  INTEGER NOT NULL,
-          type      TEXT NOT NULL,
-          data      TEXT NOT NULL,
-          metadata  TEXT NOT NULL,
-          UNIQUE (stream_id, revision)
-        );
-      `);
+      ensureEventsSchema(this.db);
       this.stmt = {
-        lastRevision: this.db.prepare('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1').safeIntegers(true),
-        byEventId: this.db.prepare('SELECT position, stream_id FROM events WHERE event_id = ?').safeIntegers(true),
-        insert: this.db.prepare('INSERT INTO events (event_id, stream_id, revision, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)'),
         readForward: this.db.prepare('SELECT * FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision ASC LIMIT ?').safeIntegers(true),
         readBackward: this.db.prepare('SELECT * FROM events WHERE stream_id = ? AND revision <= ? ORDER BY revision DESC LIMIT ?').safeIntegers(true),
         readAll: this.db.prepare('SELECT * FROM events WHERE position > ? ORDER BY position ASC LIMIT ?').safeIntegers(true),
@@ -107,62 +117,101 @@ export class SqliteEventStore implements EventStore {
       this.tailSize = options.tailSize ?? 50_000;
       const head = (this.stmt.head.get() as { head: bigint | null }).head ?? -1n;
       this.tailFrom = this.tailTo = head;
+      // Opened after this thread's connection, so a corrupt, unwritable or locked file fails above, synchronously.
+      this.writer = (options.writer ?? 'thread') === 'inline' ? new InlineGroupWriter(this.db) : new ThreadGroupWriter(options.file, options.sync);
     } catch (err) {
       this.db.close();
       throw new EventStoreUnavailableError(`Cannot open the event store ${options.file}: ${describe(err)}`, err);
     }
   }
 
+  /** Resolves once appends can be committed (the writer thread opened its connection); rejects, naming the cause, if not. */
+  async ready(): Promise<void> {
+    try {
+      await this.writer.ready();
+    } catch (err) {
+      throw new EventStoreUnavailableError(`Cannot open the event store ${this.options.file}: ${(err as Error).message}`, err);
+    }
+  }
+
   append(streamId: string, events: NewEvent[], expectedRevision: ExpectedRevision = 'any'): Promise<AppendResult> {
     if (this.closed) return Promise.reject(new EventStoreUnavailableError('The event store is closed.'));
     if (events.length === 0) return Promise.reject(new Error('append needs at least one event'));
+    if (this.writer.failure) return Promise.reject(new EventStoreUnavailableError(`Append failed: ${this.writer.failure}`));
+    let encoded: EncodedAppend;
+    try {
+      // Encoded now, on this thread: strings cost less to post to the writer than the objects' structured clone.
+      encoded = { streamId, expected: expectedRevision, events: events.map((ev) => ({ id: ev.id, type: ev.type, data: JSON.stringify(ev.data ?? null), metadata: JSON.stringify(ev.metadata ?? {}) })) };
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return new Promise<AppendResult>((resolve, reject) => {
-      this.queue.push({ streamId, events, expected: expectedRevision, resolve, reject });
-      if (!this.flushScheduled) {
+      this.queue.push({ encoded, resolve, reject });
+      if (!this.flushScheduled && !this.committing) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
       }
     });
   }
 
-  /** Commits every queued append in one transaction; each append succeeds or fails on its own. */
+  /** Sends every queued append to the writer as one group (one group in flight at a time); each succeeds or fails on its own. */
   private flush(): void {
     this.flushScheduled = false;
+    if (this.committing) return;
     const batch = this.queue;
     this.queue = [];
-    if (batch.length === 0) return;
-    const outcomes: Array<{ ok: true; result: AppendResult } | { ok: false; error: unknown }> = [];
-    this.appended = [];
-    const run = this.db.transaction(() => {
-      for (const pending of batch) {
-        try {
-          outcomes.push({ ok: true, result: this.appendInTransaction(pending) });
-        } catch (error) {
-          if (error instanceof WrongExpectedVersionError || (error as Error).name === 'PartialDuplicateError') {
-            outcomes.push({ ok: false, error });
-          } else {
-            throw error;
-          }
-        }
-      }
-    });
-    try {
-      run.immediate();
-    } catch (err) {
-      this.appended = [];
-      const error = new EventStoreUnavailableError(`Append failed: ${describe(err)}`, err);
+    if (batch.length === 0) {
+      this.drained?.();
+      return;
+    }
+    this.committing = true;
+    this.writer.commit(
+      batch.map((p) => p.encoded),
+      (result) => {
+        this.committing = false;
+        this.settle(batch, result);
+        // Appends that arrived during the commit form the next group at once.
+        if (this.queue.length) this.flush();
+        else this.drained?.();
+      },
+    );
+  }
+
+  /** After the COMMIT returned: extends the shared tail, then acknowledges each append and wakes the subscriptions. */
+  private settle(batch: PendingAppend[], result: GroupResult): void {
+    if (!result.ok) {
+      const error = new EventStoreUnavailableError(`Append failed: ${describe(result)}`, result);
       for (const p of batch) p.reject(error);
       return;
     }
-    this.addToTail(this.appended);
-    this.appended = [];
+    if (this.tailSize > 0 && this.subscriptions.size) this.addToTail(this.committedEvents(batch, result.outcomes));
     this.options.faultHook?.('after-append-before-ack');
     batch.forEach((p, i) => {
-      const o = outcomes[i];
-      if (o.ok) p.resolve(o.result);
-      else p.reject(o.error);
+      const o = result.outcomes[i];
+      if (o.ok) p.resolve({ nextExpectedRevision: o.nextExpectedRevision, position: o.position, duplicate: o.duplicate });
+      else if (o.kind === 'wrong-version') p.reject(new WrongExpectedVersionError(o.streamId, o.expected, o.actual));
+      else {
+        const partial = new Error(o.message);
+        partial.name = 'PartialDuplicateError';
+        p.reject(partial);
+      }
     });
     this.notifyAppended();
+  }
+
+  /** The events a group stored, in position order, decoded from the stored JSON (what a read of the file gives). */
+  private committedEvents(batch: PendingAppend[], outcomes: AppendOutcome[]): StoredEvent[] {
+    const stored: StoredEvent[] = [];
+    batch.forEach((p, i) => {
+      const o = outcomes[i];
+      if (!o.ok || o.duplicate) return;
+      const { streamId, events } = p.encoded;
+      const first = o.nextExpectedRevision - BigInt(events.length) + 1n;
+      events.forEach((ev, k) =>
+        stored.push({ id: ev.id, streamId, revision: first + BigInt(k), position: o.positions[k], type: ev.type, data: JSON.parse(ev.data), metadata: JSON.parse(ev.metadata) }),
+      );
+    });
+    return stored;
   }
 
   /** Wakes the subscriptions once for every append committed in this turn of the event loop. */
@@ -174,9 +223,6 @@ export class SqliteEventStore implements EventStore {
       this.notifier.emit('appended');
     });
   }
-
-  /** Events committed by the running flush, in position order (savepoints that rolled back contribute none). */
-  private appended: StoredEvent[] = [];
 
   /** Puts events this process committed at the tail's end when they follow it with no gap; otherwise leaves them to a read. */
   private addToTail(events: StoredEvent[]): void {
@@ -247,72 +293,6 @@ export class SqliteEventStore implements EventStore {
     return { window, end: window.length ? window[window.length - 1].position : after };
   }
 
-  /**
-   * One append inside the group's transaction. The insert runs in a savepoint (a nested better-sqlite3 transaction)
-   * and the UNIQUE index on event_id detects a stored id, so the common path costs no lookup per event.
-   */
-  private appendInTransaction(p: PendingAppend): AppendResult {
-    const lastRow = this.stmt.lastRevision.get(p.streamId) as { revision: bigint } | undefined;
-    const current: bigint | 'no_stream' = lastRow ? lastRow.revision : 'no_stream';
-    const e = p.expected;
-    const ok =
-      e === 'any' ||
-      (e === 'no_stream' && current === 'no_stream') ||
-      (e === 'stream_exists' && current !== 'no_stream') ||
-      (typeof e === 'bigint' && current !== 'no_stream' && current === e);
-    if (!ok) {
-      // A retry of an append that was stored is acknowledged, whatever revision it expected.
-      const stored = this.storedDuplicate(p, current);
-      if (stored) return stored;
-      throw new WrongExpectedVersionError(p.streamId, e, current);
-    }
-    try {
-      return this.insertInSavepoint(p, current === 'no_stream' ? -1n : current);
-    } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && /event_id/.test((err as Error).message)) {
-        const stored = this.storedDuplicate(p, current);
-        if (stored) return stored;
-        const partial = new Error(`Some but not all events of this append are already stored in ${p.streamId}`);
-        partial.name = 'PartialDuplicateError';
-        throw partial;
-      }
-      throw err;
-    }
-  }
-
-  private insertInSavepointTx: ((p: PendingAppend, from: bigint) => AppendResult) | null = null;
-
-  private insertInSavepoint(p: PendingAppend, from: bigint): AppendResult {
-    this.insertInSavepointTx ??= this.db.transaction((q: PendingAppend, start: bigint) => {
-      let revision = start;
-      let position = 0n;
-      const stored: StoredEvent[] = [];
-      for (const ev of q.events) {
-        revision += 1n;
-        const data = JSON.stringify(ev.data ?? null);
-        const metadata = JSON.stringify(ev.metadata ?? {});
-        const info = this.stmt.insert.run(ev.id, q.streamId, revision, ev.type, data, metadata);
-        position = BigInt(info.lastInsertRowid);
-        // Decoded from the stored JSON, so a subscriber sees exactly what a read of the file would give.
-        if (this.tailSize > 0 && this.subscriptions.size) stored.push({ id: ev.id, streamId: q.streamId, revision, position, type: ev.type, data: JSON.parse(data), metadata: JSON.parse(metadata) });
-      }
-      // Reached only when the savepoint's inserts all succeeded.
-      for (const e of stored) this.appended.push(e);
-      return { nextExpectedRevision: revision, position, duplicate: false };
-    });
-    return this.insertInSavepointTx(p, from);
-  }
-
-  /** The duplicate outcome when every event id of the append is stored; null when any is new. */
-  private storedDuplicate(p: PendingAppend, current: bigint | 'no_stream'): AppendResult | null {
-    let last: { position: bigint } | undefined;
-    for (const ev of p.events) {
-      last = this.stmt.byEventId.get(ev.id) as { position: bigint } | undefined;
-      if (!last) return null;
-    }
-    return { nextExpectedRevision: current === 'no_stream' ? -1n : current, position: last!.position, duplicate: true };
-  }
-
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<StoredEvent[]> {
     const max = options.maxCount ?? Number.MAX_SAFE_INTEGER;
     const rows =
@@ -364,14 +344,23 @@ export class SqliteEventStore implements EventStore {
   }
 
   async ping(): Promise<void> {
+    if (this.writer.failure && !this.closed) throw new EventStoreUnavailableError(`The event store cannot append: ${this.writer.failure}`);
     this.db.prepare('SELECT 1').get();
   }
 
+  /** Stops taking appends, commits those queued (after the group in flight), then closes the writer and the file. */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.queue.length) this.flush();
     this.closed = true;
+    if (this.committing || this.queue.length) {
+      await new Promise<void>((resolve) => {
+        this.drained = resolve;
+        if (!this.committing) this.flush();
+      });
+      this.drained = null;
+    }
     await Promise.all([...this.subscriptions].map((s) => s.stop()));
+    await this.writer.close();
     this.db.close();
   }
 }
