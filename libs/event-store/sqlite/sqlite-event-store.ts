@@ -47,7 +47,8 @@ export interface SqliteEventStoreOptions {
   /**
    * Where appends are committed (default 'thread'): on a worker thread with its own write connection, so the
    * INSERTs and the COMMIT's fsync never block this thread's event loop; or 'inline', on this thread's connection
-   * (for code that already runs on a worker thread, e.g. a projector, to avoid nested writers).
+   * (for code that already runs on a worker thread, e.g. a projector, to avoid nested writers). ':memory:' is
+   * always inline.
    */
   writer?: 'thread' | 'inline';
 }
@@ -118,7 +119,9 @@ export class SqliteEventStore implements EventStore {
       const head = (this.stmt.head.get() as { head: bigint | null }).head ?? -1n;
       this.tailFrom = this.tailTo = head;
       // Opened after this thread's connection, so a corrupt, unwritable or locked file fails above, synchronously.
-      this.writer = (options.writer ?? 'thread') === 'inline' ? new InlineGroupWriter(this.db) : new ThreadGroupWriter(options.file, options.sync);
+      // An in-memory database cannot be shared with another connection: it always commits inline.
+      const inline = (options.writer ?? 'thread') === 'inline' || options.file === ':memory:';
+      this.writer = inline ? new InlineGroupWriter(this.db) : new ThreadGroupWriter(options.file, options.sync);
     } catch (err) {
       this.db.close();
       throw new EventStoreUnavailableError(`Cannot open the event store ${options.file}: ${describe(err)}`, err);
