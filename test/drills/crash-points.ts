@@ -1,16 +1,17 @@
 /**
  * Named crash points (`npm run drill:crashpoints`; CRASHPOINT_RUNS=n runs at each point, default 20;
- * CRASHPOINTS=a,b to pick points). A victim instance is started with `TOLLGATE_TEST_FAULTS=<point>` and a random
- * `TOLLGATE_TEST_FAULT_SKIP`, so libs/faults/crash-point.ts SIGKILLs it at that point on a random hit, while clients
- * report usage (ids, retries on another instance) and, for some points, a rebuild or a period close runs on the
- * victim. After the runs, the crash drill's pass rule: the store opens, no acknowledged usage lost, nothing twice,
- * summaries equal the log, read models equal a rebuild; period close: one PeriodReset per subscription and period.
+ * CRASHPOINTS=a,b to pick points; CRASHPOINT_REBUILD_INSTANCES=1 runs mid-rebuild without the second instance).
+ * A victim instance is started with `TOLLGATE_TEST_FAULTS=<point>` and a random `TOLLGATE_TEST_FAULT_SKIP`, so
+ * libs/faults/crash-point.ts SIGKILLs it at that point on a random hit, while clients report usage (ids, retries on
+ * another instance) and, for some points, a rebuild or a period close runs on the victim. After the runs, the crash
+ * drill's pass rule: the store opens, no acknowledged usage lost, nothing twice, summaries equal the log, read models
+ * equal a rebuild; period close: one PeriodReset per subscription and period.
  *
  * Points (where the edits put them):
  * - after-append-before-ack                  libs/event-store/sqlite (a group commit is durable, no caller told yet)
  * - after-read-model-write-before-checkpoint libs/read-store/sqlite applyBatch (writes done, checkpoint not written)
  * - mid-projection-batch                     libs/projections runner (after one event of a batch is applied)
- * - mid-rebuild                              libs/projections runner rebuild (after a drop, after a replayed batch)
+ * - mid-rebuild                              libs/projections runner rebuild (after the reset, after a replayed batch)
  * - mid-period-close                         the subscriptions period-close job (after one subscription is closed)
  */
 import * as path from 'path';
@@ -57,10 +58,10 @@ export async function runCrashPoint(point: CrashPointName, runs: number, log: (s
   const periodClose = point === 'mid-period-close';
   const clockFile = periodClose ? path.join(require('os').tmpdir(), `tollgate-clock-${process.pid}-${Date.now()}`) : undefined;
   const env = { TOLLGATE_UPSTREAM_OPENAI: upstream.url, ...(periodClose ? { TOLLGATE_PERIOD_CLOSE_CRON: '* * * * * *' } : {}) };
-  // Period close runs on the victim alone (a second instance would close the periods first). A rebuild runs with the
-  // victim alone too unless CRASHPOINT_REBUILD_INSTANCES=2: a rebuild while another instance projects loses events
-  // (see the report of issue 9: the other instance moves the reset checkpoint past the replay).
-  const alone = periodClose || (point === 'mid-rebuild' && process.env.CRASHPOINT_REBUILD_INSTANCES !== '2');
+  // Period close runs on the victim alone (a second instance would close the periods first). A rebuild runs on the
+  // victim while a second instance projects (CRASHPOINT_REBUILD_INSTANCES=1: the victim alone): checkpoint
+  // continuity keeps the other instance's batches off the half-rebuilt read model (issue 9).
+  const alone = periodClose || (point === 'mid-rebuild' && process.env.CRASHPOINT_REBUILD_INSTANCES === '1');
   const cluster = await Cluster.start({ instances: alone ? 1 : 2, env, clockFile });
   try {
     return await drive(point, runs, log, cluster, upstream, env, clockFile);
