@@ -281,8 +281,9 @@ export class ProjectionRunner {
       this.options.onError?.(p.name, err);
       throw err;
     }
-    // Stores written before the port returned an outcome resolve with undefined: that was an apply or a skip.
-    if (outcome === 'applied' || outcome === undefined) p.afterCommit?.(events);
+    // As in the loop, a skipped batch is passed on too (caches follow the events, whoever applied them). Stores
+    // written before the port returned an outcome resolve with undefined: that was an apply or a skip.
+    if (outcome !== 'refused') p.afterCommit?.(events);
     return outcome ?? 'applied';
   }
 
