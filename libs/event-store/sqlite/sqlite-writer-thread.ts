@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import type { SyncMode } from '../../sqlite/open-database';
@@ -16,17 +17,48 @@ export interface GroupWriter {
 }
 
 /**
- * The worker's entry file: the .js beside this one when compiled (dist/), the .ts under ts-node and Jest, where the
- * worker, a plain Node isolate, registers ts-node itself (Jest's module system does not reach into a Worker).
+ * The worker's entry file: the .js beside this one when compiled (dist/). Under ts-node and Jest it is the .ts, and a
+ * Worker is a plain Node isolate (Jest's module system does not reach into it; ts-node there would load the whole
+ * TypeScript compiler, ~70 MB and ~300 ms per store): this thread transpiles the worker's three files once and the
+ * worker loads them from workerData.
  */
 function spawnWriter(file: string, sync: SyncMode | undefined): Worker {
   const ext = path.extname(__filename);
-  const entry = path.join(__dirname, `sqlite-writer.worker${ext === '.ts' ? '.ts' : '.js'}`);
-  const workerData = { file, sync };
-  if (ext !== '.ts') return new Worker(entry, { workerData });
-  const tsNode = require.resolve('ts-node/register/transpile-only');
-  const boot = `if (!require.extensions['.ts']) require(${JSON.stringify(tsNode)}); require(${JSON.stringify(entry)});`;
-  return new Worker(boot, { eval: true, workerData });
+  if (ext !== '.ts') return new Worker(path.join(__dirname, 'sqlite-writer.worker.js'), { workerData: { file, sync } });
+  const entry = path.join(__dirname, 'sqlite-writer.worker.ts');
+  const boot = `
+    const { workerData } = require('worker_threads');
+    const sources = workerData.sources;
+    require.extensions['.ts'] = (m, f) => {
+      if (!(f in sources)) throw new Error('the writer thread loads only its own files, not ' + f);
+      m._compile(sources[f], f);
+    };
+    require(${JSON.stringify(entry)});`;
+  return new Worker(boot, { eval: true, workerData: { file, sync, sources: transpiledSources(entry) }, execArgv: withoutTsNode(process.execArgv) });
+}
+
+let transpiled: Record<string, string> | null = null;
+
+/** The worker's files as CommonJS, transpiled once per process (types are checked by tsc, not here). */
+function transpiledSources(entry: string): Record<string, string> {
+  if (transpiled) return transpiled;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const ts = require('typescript') as typeof import('typescript');
+  const files = [entry, path.join(__dirname, 'sqlite-appender.ts'), path.resolve(__dirname, '../../sqlite/open-database.ts')];
+  const compilerOptions = { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true, sourceMap: false, inlineSourceMap: true };
+  transpiled = Object.fromEntries(files.map((f) => [f, ts.transpileModule(fs.readFileSync(f, 'utf8'), { compilerOptions, fileName: f }).outputText]));
+  return transpiled;
+}
+
+/** The parent's Node options less its ts-node preload (the worker gets its files transpiled). */
+function withoutTsNode(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if ((a === '-r' || a === '--require') && /ts-node/.test(argv[i + 1] ?? '')) i++;
+    else if (!/^--require=.*ts-node/.test(a)) out.push(a);
+  }
+  return out;
 }
 
 /**
