@@ -83,7 +83,7 @@ export class ThreadGroupWriter implements GroupWriter {
       markReady = resolve;
       markFailed = reject;
     });
-    // Nobody may await ready(): a failed open is reported by the appends too.
+    // ready() may never be awaited (a constructor-only caller): a failed open is reported by the appends too.
     this.readyPromise.catch(() => undefined);
     this.exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.on('message', (msg: { type: string; id?: number; result?: GroupResult; message?: string }) => {
