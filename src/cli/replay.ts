@@ -19,6 +19,8 @@ import { LazyProjectionRunner, PROJECTION_RUNNER } from '../shell';
  */
 export async function openCliContext(options: { followLog?: boolean } = {}): Promise<{ app: INestApplicationContext; runner: LazyProjectionRunner }> {
   process.env.LOG_LEVEL ??= 'warn';
+  // A CLI runs the projections it rebuilds on its own thread.
+  process.env.TOLLGATE_PROJECTIONS = 'inline';
   const app = await NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
   stopScheduledJobs(app);
   const runner = app.get<LazyProjectionRunner>(PROJECTION_RUNNER);
@@ -65,7 +67,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     const runner = ctx.runner.get();
     const names = argv.length ? argv : runner.names;
-    const unknown = names.filter((n) => !runner.get(n));
+    const unknown = names.filter((n) => !runner.has(n));
     if (unknown.length) {
       process.stderr.write(`Unknown projection${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}. Known: ${runner.names.join(', ')}\n`);
       return 2;

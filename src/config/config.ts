@@ -33,7 +33,18 @@ export interface AppConfig {
   dashboardNoCache: boolean;
   /** Test-only: named crash points (see test/drills). Never set in production. */
   faultPoints: string[];
+  /**
+   * Where this process runs the projections: `worker` (default) on a worker thread of their own, so the HTTP thread
+   * only admits, forwards and appends; `inline` on the HTTP thread (tests with a fake clock, the CLIs).
+   */
+  projections: 'worker' | 'inline';
+  /** `server` (default), or `projector`: the context inside the projection worker (internal, set by the shell). */
+  role: 'server' | 'projector';
 }
+
+/** The environment each configuration was read from (the projection worker is started with the same one). */
+const sources = new WeakMap<AppConfig, Record<string, string | undefined>>();
+export const configSource = (c: AppConfig): Record<string, string | undefined> => sources.get(c) ?? { ...process.env };
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, message: string) {
@@ -73,7 +84,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!levels.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${levels.join(', ')}`);
   const sync = (env.TOLLGATE_SQLITE_SYNC?.trim() || 'full') as AppConfig['sqliteSync'];
   if (sync !== 'full' && sync !== 'normal') throw new ConfigError('TOLLGATE_SQLITE_SYNC', 'must be full or normal');
-  return {
+  const projections = (env.TOLLGATE_PROJECTIONS?.trim() || 'worker') as AppConfig['projections'];
+  if (projections !== 'worker' && projections !== 'inline') throw new ConfigError('TOLLGATE_PROJECTIONS', 'must be worker or inline');
+  const role = (env.TOLLGATE_ROLE?.trim() || 'server') as AppConfig['role'];
+  if (role !== 'server' && role !== 'projector') throw new ConfigError('TOLLGATE_ROLE', 'must be server or projector');
+  const config: AppConfig = {
     port,
     host: env.HOST?.trim() || '0.0.0.0',
     dataDir,
@@ -87,7 +102,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     periodCloseCron: env.TOLLGATE_PERIOD_CLOSE_CRON?.trim() || '0 * * * * *',
     dashboardNoCache: /^(1|true|yes)$/i.test(env.SUBSCRIPTION_DASHBOARD_NOCACHE ?? ''),
     faultPoints: (env.TOLLGATE_TEST_FAULTS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    projections: role === 'projector' ? 'inline' : projections,
+    role,
   };
+  sources.set(config, { ...env });
+  return config;
 }
 
 function intVar(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {

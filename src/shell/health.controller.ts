@@ -79,7 +79,7 @@ export class HealthController {
   async rebuild(@Param('name') name: string) {
     const runner = this.runner.get();
     const names = name === 'all' ? runner.names : [name];
-    if (name !== 'all' && !runner.get(name)) throw notFound(`Projection ${name}`, { known: runner.names });
+    if (name !== 'all' && !runner.has(name)) throw notFound(`Projection ${name}`, { known: runner.names });
     const results = [];
     for (const n of names) {
       const r = await runner.rebuild(n);

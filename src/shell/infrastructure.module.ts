@@ -1,44 +1,74 @@
 import { Global, Inject, Logger, Module, OnApplicationBootstrap, OnApplicationShutdown, Provider } from '@nestjs/common';
-import { APP_CONFIG, AppConfig, loadConfig } from '../config/config';
-import { CLOCK, SystemClock } from '../../libs/clock';
+import { parentPort } from 'worker_threads';
+import { APP_CONFIG, AppConfig, configSource, loadConfig } from '../config/config';
+import { Clock, CLOCK, SystemClock } from '../../libs/clock';
 import { EVENT_STORE, EventStore } from '../../libs/event-store/port';
 import { createEventStore } from '../../libs/event-store/create-event-store';
 import { READ_STORE, ReadStore } from '../../libs/read-store/port';
 import { createReadStore } from '../../libs/read-store/create-read-store';
 import { ProjectionRunner } from '../../libs/projections';
+import type { RebuildProgress } from '../../libs/projections/projection-runner';
 import { ProjectionRegistry } from './projection-registry';
 import { MetricsService } from './metrics.service';
+import type { ProjectionControl } from './projection-control';
+import type { FromWorker } from './projector-worker-host';
+import { ProjectorWorkerHost } from './projector-worker-host';
 
 export const PROJECTION_RUNNER = Symbol('PROJECTION_RUNNER');
 
+/** The clock of a context built inside the projection worker (it mirrors the HTTP thread's clock). */
+let contextClock: Clock | null = null;
+export function useContextClock(clock: Clock): void {
+  contextClock = clock;
+}
+
 const providers: Provider[] = [
   { provide: APP_CONFIG, useFactory: () => loadConfig() },
-  { provide: CLOCK, useClass: SystemClock },
+  { provide: CLOCK, useFactory: () => contextClock ?? new SystemClock() },
   {
     provide: EVENT_STORE,
     inject: [APP_CONFIG],
-    useFactory: (c: AppConfig) => createEventStore({ eventStoreUrl: c.eventStoreUrl, dataDir: c.dataDir, sqliteSync: c.sqliteSync, faultPoints: c.faultPoints }),
+    // Inside the projection worker the store commits on that thread: no writer thread of its own.
+    useFactory: (c: AppConfig) => createEventStore({ eventStoreUrl: c.eventStoreUrl, dataDir: c.dataDir, sqliteSync: c.sqliteSync, faultPoints: c.faultPoints, sqliteWriter: c.role === 'projector' ? 'inline' : 'thread' }),
   },
   { provide: READ_STORE, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createReadStore({ mongodbUrl: c.mongodbUrl, dataDir: c.dataDir }) },
   ProjectionRegistry,
   {
     provide: PROJECTION_RUNNER,
-    inject: [EVENT_STORE, READ_STORE, ProjectionRegistry],
+    inject: [EVENT_STORE, READ_STORE, ProjectionRegistry, APP_CONFIG, CLOCK],
     // Projections are registered by the modules during init; the runner reads the registry when it starts.
-    useFactory: (es: EventStore, rs: ReadStore, reg: ProjectionRegistry) => new LazyProjectionRunner(es, rs, reg),
+    useFactory: (es: EventStore, rs: ReadStore, reg: ProjectionRegistry, config: AppConfig, clock: Clock) => new LazyProjectionRunner(es, rs, reg, config, clock),
   },
   MetricsService,
 ];
 
-/** A ProjectionRunner created once the modules have registered their projections. */
+/**
+ * The projections of this process, created once the modules have registered them: run on this thread (`inline`, and
+ * inside the projection worker), or on the projection worker thread (`worker`, the server's default).
+ */
 export class LazyProjectionRunner {
+  private control: ProjectionControl | null = null;
   private runner: ProjectionRunner | null = null;
   constructor(
     private readonly es: EventStore,
     private readonly rs: ReadStore,
     private readonly registry: ProjectionRegistry,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
   ) {}
-  get(): ProjectionRunner {
+
+  get inWorker(): boolean {
+    return this.config.projections === 'worker';
+  }
+
+  get(): ProjectionControl {
+    if (!this.control) this.control = this.inWorker ? new ProjectorWorkerHost(this.registry.all(), configSource(this.config), this.clock, this.rs) : new InlineProjections(this.inline());
+    return this.control;
+  }
+
+  /** The runner on this thread (inline mode only: the CLIs, tests, the worker's own context). */
+  inline(): ProjectionRunner {
+    if (this.inWorker) throw new Error('The projections run on the projection worker.');
     if (!this.runner) {
       const logger = new Logger('Projections');
       this.runner = new ProjectionRunner(this.es, this.rs, this.registry.all(), {
@@ -46,6 +76,58 @@ export class LazyProjectionRunner {
       });
     }
     return this.runner;
+  }
+
+  async start(): Promise<void> {
+    if (this.inWorker) return (this.get() as ProjectorWorkerHost).start();
+    if (this.config.role === 'projector' && parentPort) reportCommits(this.registry.all(), parentPort);
+    await this.inline().start();
+  }
+}
+
+/** The ProjectionRunner as ProjectionControl. */
+class InlineProjections implements ProjectionControl {
+  constructor(private readonly runner: ProjectionRunner) {}
+  get names(): string[] {
+    return this.runner.names;
+  }
+  has(name: string): boolean {
+    return !!this.runner.get(name);
+  }
+  status() {
+    return this.runner.status();
+  }
+  caughtUp(timeoutMs?: number) {
+    return this.runner.caughtUp(timeoutMs);
+  }
+  rebuild(name: string, onProgress?: RebuildProgress) {
+    return this.runner.rebuild(name, onProgress);
+  }
+  stop() {
+    return this.runner.stop();
+  }
+}
+
+/**
+ * Inside the projection worker: after each committed batch (and each rebuild's setup), tell the HTTP thread, whose
+ * own instances of the projections keep caches that depend on them.
+ */
+function reportCommits(projections: ReturnType<ProjectionRegistry['all']>, port: NonNullable<typeof parentPort>): void {
+  for (const p of projections) {
+    const afterCommit = p.afterCommit?.bind(p);
+    if (afterCommit) {
+      p.afterCommit = (events) => {
+        afterCommit(events);
+        port.postMessage({ kind: 'committed', name: p.name, events } satisfies FromWorker);
+      };
+    }
+    const setup = p.setup?.bind(p);
+    if (setup) {
+      p.setup = async (store) => {
+        await setup(store);
+        port.postMessage({ kind: 'setup', name: p.name } satisfies FromWorker);
+      };
+    }
   }
 }
 
@@ -60,7 +142,7 @@ export class InfrastructureModule implements OnApplicationBootstrap, OnApplicati
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.runner.get().start();
+    await this.runner.start();
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -80,8 +80,9 @@ async function streamed(origin: string, p: string, headers: Record<string, strin
   return { n: ttfb.length, ttfbP50: pct(s(ttfb), 50), ttfbP99: pct(s(ttfb), 99), totalP50: pct(s(total), 50), totalP99: pct(s(total), 99) };
 }
 
-function cpuMs(pid: number): number {
-  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+/** CPU time (ms) of the whole process, or of one thread with `tid` (the main thread's tid is the pid). */
+function cpuMs(pid: number, tid?: number): number {
+  const f = fs.readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
   return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime in clock ticks (100 Hz)
 }
 
@@ -139,7 +140,7 @@ async function main() {
     for (const delay of DELAYS) {
       fake.delayMs = delay;
       console.log(`\nupstream delay ${delay} ms (non-streamed chat completion with usage)`);
-      console.log('conns | direct rps  p50    p90    p99  | tollgate rps  p50    p90    p99  | added p50  p90   p99  | rps kept | tollgate CPU/request');
+      console.log('conns | direct rps  p50    p90    p99  | tollgate rps  p50    p90    p99  | added p50  p90   p99  | rps kept | tollgate CPU/request (all threads, and the HTTP thread alone)');
       for (const c of CONNS) {
         if (WARMUP > 0) {
           await load(direct.origin, direct.path, direct.headers, c, WARMUP);
@@ -147,10 +148,12 @@ async function main() {
         }
         const d = await load(direct.origin, direct.path, direct.headers, c, SECONDS);
         const cpu0 = cpuMs(tg.child.pid!);
+        const main0 = cpuMs(tg.child.pid!, tg.child.pid!);
         const t = await load(through.origin, through.path, through.headers, c, SECONDS);
         const cpuPerReq = (cpuMs(tg.child.pid!) - cpu0) / Math.max(1, t.count);
+        const mainPerReq = (cpuMs(tg.child.pid!, tg.child.pid!) - main0) / Math.max(1, t.count);
         console.log(
-          `${String(c).padStart(5)} | ${f(d.rps, 0).padStart(10)} ${f(d.p50)} ${f(d.p90)} ${f(d.p99)} | ${f(t.rps, 0).padStart(12)} ${f(t.p50)} ${f(t.p90)} ${f(t.p99)} | ${f(t.p50 - d.p50).padStart(9)} ${f(t.p90 - d.p90)} ${f(t.p99 - d.p99)} | ${f((100 * t.rps) / d.rps, 1).padStart(7)}% | ${f(cpuPerReq, 3)} ms` +
+          `${String(c).padStart(5)} | ${f(d.rps, 0).padStart(10)} ${f(d.p50)} ${f(d.p90)} ${f(d.p99)} | ${f(t.rps, 0).padStart(12)} ${f(t.p50)} ${f(t.p90)} ${f(t.p99)} | ${f(t.p50 - d.p50).padStart(9)} ${f(t.p90 - d.p90)} ${f(t.p99 - d.p99)} | ${f((100 * t.rps) / d.rps, 1).padStart(7)}% | ${f(cpuPerReq, 3)} ms (HTTP thread ${f(mainPerReq, 3)} ms)` +
             (d.errors || t.errors ? `  (errors: direct ${d.errors}, tollgate ${t.errors})` : ''),
         );
       }

@@ -43,6 +43,7 @@ describe('fleet: three instances on one data dir', () => {
   it('measures the overshoot of 200 concurrent calls at the boundary over 1, 2 and 3 instances', async () => {
     const headroom = 10;
     const t = await setupTenant(cluster.instances[0], cluster.adminKey, { tenantId: 'fleet-limits', planId: 'fleet-ten-calls', limits: { openai_calls: headroom } });
+    await waitCaughtUp(cluster);
     const lines: string[] = [];
     for (const n of [1, 2, 3]) {
       for (const left of [headroom, 1]) {
@@ -83,6 +84,8 @@ describe('fleet: three instances on one data dir', () => {
 
   it('counts spread traffic once, fires each alert once, closes each period once, and every read model equals a rebuild', async () => {
     const t = await setupTenant(cluster.instances[1], cluster.adminKey, { tenantId: 'fleet-main', planId: 'fleet-forty', limits: { total_calls: 40 }, alertThresholds: [80, 90, 100] });
+    // A key issued on one instance is known to the others once the api_keys read model has it.
+    await waitCaughtUp(cluster);
     const users = ['ana', 'bo', 'cy'];
     for (const u of users) expectOk(await cluster.pick().request('POST', '/api/subscription/subscribe', { key: t.tenantKey, body: { user_id: u, plan_id: 'fleet-forty', billing_cycle: 'monthly' } }), 'subscribe');
     // 30 reported + 15 gateway calls per user, spread over the three instances: past 100% of total_calls (40).

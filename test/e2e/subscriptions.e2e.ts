@@ -211,6 +211,8 @@ describe('Subscriptions over HTTP', () => {
     t.clock.set('2025-08-15T00:00:01.000Z');
     // Before the job runs, the calendar already says the default plan applies.
     expect((await t.app.get(SubscriptionsFacade).getEffective(tenant, 'erin', t.clock.now())).plan_id).toBe('free');
+    // The job finds ended periods in the user_subscriptions read model: let it see the subscription first.
+    await t.settle();
     await job().run();
     const events = (await stream('erin')).map((e) => e.type);
     expect(events).toEqual(['Subscribed', 'SubscriptionCancelled', 'PeriodReset', 'BillingRecorded', 'SubscriptionEnded']);

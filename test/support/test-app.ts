@@ -36,6 +36,8 @@ export async function startTestApp(options: { env?: Record<string, string>; cloc
     TOLLGATE_MASTER_KEY: TEST_MASTER_KEY,
     LOG_LEVEL: 'silent',
     TOLLGATE_SQLITE_SYNC: 'normal',
+    // Projections on the test's own thread (the fake clock is this thread's); worker mode has specs of its own.
+    TOLLGATE_PROJECTIONS: process.env.TOLLGATE_TEST_PROJECTIONS ?? 'inline',
     ...options.env,
   } as NodeJS.ProcessEnv;
   const app = await buildApp({ env, clock, quiet: env.LOG_LEVEL === 'silent' });

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { CLOCK, Clock } from '../../../libs/clock';
-import { rootLogger } from '../../shell';
+import { APP_CONFIG, AppConfig, rootLogger } from '../../shell';
 import { SubscriptionsFacade } from '../../subscriptions';
 import { describeRenewal } from '../domain/alert-wording';
 import { RaiseAlertHandler } from './raise-alert.handler';
@@ -26,9 +26,11 @@ export class RenewalNoticeJob implements OnApplicationBootstrap, OnModuleDestroy
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly subscriptions: SubscriptionsFacade,
     private readonly raiser: RaiseAlertHandler,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onApplicationBootstrap(): void {
+    if (this.config.role === 'projector') return; // the server's job, not the projection worker's
     this.timer = setInterval(() => void this.run().catch((err) => this.log.error({ err: (err as Error).message }, 'renewal notice run failed')), 60_000);
     this.timer.unref();
   }

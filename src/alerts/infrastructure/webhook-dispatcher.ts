@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { CLOCK, Clock } from '../../../libs/clock';
 import { EVENT_STORE, EventStore, WrongExpectedVersionError } from '../../../libs/event-store/port';
 import { READ_STORE, ReadStore } from '../../../libs/read-store/port';
-import { rootLogger } from '../../shell';
+import { APP_CONFIG, AppConfig, rootLogger } from '../../shell';
 import { WebhooksService } from '../application/webhooks.service';
 import { deterministicUuid } from '../application/deterministic-id';
 import { DEFAULT_RETRY_POLICY, nextAttemptAt, RetryPolicy, WebhookDeliveryAttemptedData, webhookDeliveryStreamId } from '../domain/webhook';
@@ -35,9 +35,11 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     @Inject(EVENT_STORE) private readonly events: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly webhooks: WebhooksService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onApplicationBootstrap(): void {
+    if (this.config.role === 'projector') return; // deliveries are the server's (kicked by the outbox it is told of)
     this.timer = setInterval(() => this.kick(), POLL_MS);
     this.timer.unref();
   }
@@ -50,7 +52,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
 
   /** Looks for due deliveries now (called by the timer and when the outbox gains work). */
   kick(): void {
-    if (this.ticking || this.stopped) return;
+    if (this.ticking || this.stopped || this.config.role === 'projector') return;
     this.ticking = true;
     this.tick()
       .catch((err) => this.log.error({ err: (err as Error).message }, 'webhook tick failed'))

@@ -11,6 +11,7 @@ import type { UsageRecordedData, UsageRefusedData } from '../contracts';
 import { AdmissionRequest, UsageInput } from './admission';
 import { MeteringFacade } from './metering.facade';
 import { periodKey, UsageLedger } from './usage-ledger';
+import type { AppConfig } from '../../shell';
 import { UsageWriter } from './usage-writer';
 
 /** Small fakes of the facades metering consumes (the real ones are exercised end to end in test/e2e). */
@@ -45,7 +46,7 @@ const fakePricing = {
 async function instance(file: string, limits: Record<string, number>) {
   const store = new SqliteEventStore({ file, sync: 'normal', pollIntervalMs: 20 });
   const clock = new FakeClock('2025-03-10T12:00:00.000Z');
-  const ledger = new UsageLedger(store);
+  const ledger = new UsageLedger(store, { role: 'server' } as AppConfig);
   await ledger.onApplicationBootstrap();
   const writer = new UsageWriter(store, ledger, clock);
   const facade = new MeteringFacade(ledger, writer, fakePricing as never, fakeSubscriptions(limits) as never, {} as never);

@@ -1,3 +1,4 @@
+import { APP_CONFIG, AppConfig } from '../../shell';
 import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { EVENT_STORE, EventStore, StoredEvent, Subscription } from '../../../libs/event-store/port';
 import { Money } from '../../../libs/money';
@@ -33,10 +34,14 @@ export class UsageLedger implements OnApplicationBootstrap, OnModuleDestroy {
   private followedUpTo = -1n;
   private subscription: Subscription | null = null;
 
-  constructor(@Inject(EVENT_STORE) private readonly events: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly events: EventStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   /** Follows the log from the first event, and waits until it has caught up, before the app serves calls. */
   async onApplicationBootstrap(): Promise<void> {
+    if (this.config.role === 'projector') return; // the projection worker admits nothing
     this.subscription = this.events.subscribeToAll((events) => this.follow(events), { types: ['UsageRecorded'], batchSize: 2000 });
     await this.subscription.caughtUp();
   }

@@ -31,6 +31,7 @@ export class PeriodCloseJob implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     const cron = this.config.periodCloseCron;
+    if (this.config.role === 'projector') return;
     if (!cron || /^(off|disabled|none)$/i.test(cron)) return;
     const job = CronJob.from({
       cronTime: cron,

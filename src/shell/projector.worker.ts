@@ -1,0 +1,62 @@
+/**
+ * The projection worker's entry (see ProjectorWorkerHost): the application as a context without HTTP, whose shell
+ * runs every projection (config role `projector`), answering the HTTP thread's calls (status, caught up, rebuild,
+ * stop) and mirroring its clock.
+ */
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { parentPort, workerData } from 'worker_threads';
+import type { Clock } from '../../libs/clock';
+import { AppModule } from '../app.module';
+import { LazyProjectionRunner, PROJECTION_RUNNER, useContextClock } from './infrastructure.module';
+import { createLogger, PinoNestLogger } from './logger';
+import type { FromWorker, ToWorker } from './projector-worker-host';
+
+/** The HTTP thread's clock: real time plus its offset, or (a test's fake clock) the time it stands at. */
+class MirroredClock implements Clock {
+  constructor(
+    public offset: number,
+    public frozen: boolean,
+  ) {}
+  now(): Date {
+    return new Date(this.frozen ? this.offset : Date.now() + this.offset);
+  }
+}
+
+const port = parentPort!;
+const post = (m: FromWorker) => port.postMessage(m);
+const failure = (err: unknown) => ({ name: (err as Error)?.name ?? 'Error', message: (err as Error)?.message ?? String(err) });
+
+async function main(): Promise<void> {
+  const clock = new MirroredClock(Number(workerData?.offset ?? 0), !!workerData?.frozen);
+  useContextClock(clock);
+  const level = process.env.LOG_LEVEL?.trim() || 'info';
+  // Nest's own start-up lines are the server's to print; the worker reports warnings and errors.
+  const app = await NestFactory.createApplicationContext(AppModule, { logger: new PinoNestLogger(createLogger(level === 'silent' ? level : 'warn')), abortOnError: false });
+  const runner = app.get<LazyProjectionRunner>(PROJECTION_RUNNER).get();
+  port.on('message', (m: ToWorker) => {
+    if (m.kind === 'clock') {
+      clock.offset = m.offset;
+      clock.frozen = m.frozen;
+      return;
+    }
+    const reply = (p: Promise<unknown>) =>
+      p.then(
+        (value) => post({ kind: 'reply', id: m.id, ok: true, value }),
+        (err) => post({ kind: 'reply', id: m.id, ok: false, error: failure(err) }),
+      );
+    switch (m.method) {
+      case 'status':
+        return void reply(runner.status());
+      case 'caughtUp':
+        return void reply(runner.caughtUp(m.args[0] as number | undefined));
+      case 'rebuild':
+        return void reply(runner.rebuild(m.args[0] as string, (done, position, head) => post({ kind: 'progress', id: m.id, done, position, head })));
+      case 'stop':
+        return void reply(app.close());
+    }
+  });
+  post({ kind: 'ready', names: runner.names });
+}
+
+main().catch((err) => post({ kind: 'failed', error: failure(err) }));
