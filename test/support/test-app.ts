@@ -4,6 +4,7 @@ import * as path from 'path';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { buildApp } from '../../src/app.factory';
 import { FakeClock } from '../../libs/clock';
+import { ProxyService } from '../../src/gateway';
 import { PROJECTION_RUNNER, LazyProjectionRunner } from '../../src/shell';
 
 export const TEST_ADMIN_KEY = 'tg_admin_test_key_0123456789abcdef';
@@ -68,7 +69,11 @@ export async function startTestApp(options: { env?: Record<string, string>; cloc
       }
       return { status: res.status, headers: res.headers, body: parsed, text };
     },
-    settle: () => runner.get().caughtUp(),
+    // Every gateway call answered so far is recorded (records are appended after the response), then projected.
+    settle: async () => {
+      await app.get(ProxyService).idle();
+      await runner.get().caughtUp();
+    },
     close: () => app.close(),
   };
 }
