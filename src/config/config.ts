@@ -38,6 +38,8 @@ export interface AppConfig {
    * only admits, forwards and appends; `inline` on the HTTP thread (tests with a fake clock, the CLIs).
    */
   projections: 'worker' | 'inline';
+  /** Most events a projection batch applies in one transaction (behind a burst, bigger batches write less). */
+  projectionBatch: number;
   /** `server` (default), or `projector`: the context inside the projection worker (internal, set by the shell). */
   role: 'server' | 'projector';
 }
@@ -103,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dashboardNoCache: /^(1|true|yes)$/i.test(env.SUBSCRIPTION_DASHBOARD_NOCACHE ?? ''),
     faultPoints: (env.TOLLGATE_TEST_FAULTS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     projections: role === 'projector' ? 'inline' : projections,
+    projectionBatch: intVar(env, 'TOLLGATE_PROJECTION_BATCH', 10_000, 100, 100_000),
     role,
   };
   sources.set(config, { ...env });

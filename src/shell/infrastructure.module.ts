@@ -73,6 +73,8 @@ export class LazyProjectionRunner {
       const logger = new Logger('Projections');
       this.runner = new ProjectionRunner(this.es, this.rs, this.registry.all(), {
         onError: (name, err) => logger.error(`Projection ${name} failed: ${(err as Error).message}`),
+        // Behind a burst, bigger batches write each user's documents once for more events.
+        batchSize: this.config.projectionBatch,
       });
     }
     return this.runner;
