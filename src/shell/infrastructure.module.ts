@@ -4,7 +4,7 @@ import { APP_CONFIG, AppConfig, configSource, loadConfig } from '../config/confi
 import { Clock, CLOCK, SystemClock } from '../../libs/clock';
 import { EVENT_STORE, EventStore } from '../../libs/event-store/port';
 import { createEventStore } from '../../libs/event-store/create-event-store';
-import { READ_STORE, ReadStore } from '../../libs/read-store/port';
+import { READ_STORE, ReadStore, Update } from '../../libs/read-store/port';
 import { createReadStore } from '../../libs/read-store/create-read-store';
 import { ProjectionRunner } from '../../libs/projections';
 import type { RebuildProgress } from '../../libs/projections/projection-runner';
@@ -78,6 +78,15 @@ export class LazyProjectionRunner {
       });
     }
     return this.runner;
+  }
+
+  /**
+   * A best-effort write to a read model from the HTTP thread's hot path: done on the projection worker's connection
+   * when there is one (the worker's batch transactions would otherwise make this thread wait for SQLite's lock).
+   */
+  async upsertOffThread(collection: string, id: string, update: Update): Promise<void> {
+    if (this.inWorker && (this.get() as ProjectorWorkerHost).upsert(collection, id, update)) return;
+    await this.rs.collection(collection).upsert(id, update);
   }
 
   async start(): Promise<void> {

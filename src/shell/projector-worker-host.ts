@@ -5,7 +5,7 @@ import { Clock, FakeClock } from '../../libs/clock';
 import type { StoredEvent } from '../../libs/event-store/port';
 import type { Projection } from '../../libs/projections';
 import type { ProjectionStatus, RebuildProgress } from '../../libs/projections/projection-runner';
-import type { ReadStore } from '../../libs/read-store/port';
+import type { ReadStore, Update } from '../../libs/read-store/port';
 import { rootLogger } from './logger';
 import type { ProjectionControl } from './projection-control';
 
@@ -22,7 +22,8 @@ export type FromWorker =
 /** Messages to the projection worker. */
 export type ToWorker =
   | { kind: 'clock'; offset: number; frozen: boolean }
-  | { kind: 'call'; id: number; method: 'status' | 'caughtUp' | 'rebuild' | 'stop'; args: unknown[] };
+  | { kind: 'call'; id: number; method: 'status' | 'caughtUp' | 'rebuild' | 'stop'; args: unknown[] }
+  | { kind: 'upsert'; collection: string; id: string; update: Update };
 
 /** How often this thread's clock is compared with the worker's (a test's fake clock moves the worker's too). */
 const CLOCK_SYNC_MS = 20;
@@ -96,6 +97,16 @@ export class ProjectorWorkerHost implements ProjectionControl {
     }
     this.worker = null;
     await w.terminate();
+  }
+
+  /**
+   * A best-effort read-model write done on the worker's connection (a key's last use): on this thread it could wait,
+   * synchronously, for the worker's batch transaction to release SQLite's write lock. False when no worker runs.
+   */
+  upsert(collection: string, id: string, update: Update): boolean {
+    if (!this.worker) return false;
+    this.worker.postMessage({ kind: 'upsert', collection, id, update } satisfies ToWorker);
+    return true;
   }
 
   private spawn(): Promise<void> {

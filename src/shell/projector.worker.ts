@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { parentPort, workerData } from 'worker_threads';
 import type { Clock } from '../../libs/clock';
+import { READ_STORE, ReadStore } from '../../libs/read-store/port';
 import { AppModule } from '../app.module';
 import { LazyProjectionRunner, PROJECTION_RUNNER, useContextClock } from './infrastructure.module';
 import { createLogger, PinoNestLogger } from './logger';
@@ -34,10 +35,16 @@ async function main(): Promise<void> {
   // Nest's own start-up lines are the server's to print; the worker reports warnings and errors.
   const app = await NestFactory.createApplicationContext(AppModule, { logger: new PinoNestLogger(createLogger(level === 'silent' ? level : 'warn')), abortOnError: false });
   const runner = app.get<LazyProjectionRunner>(PROJECTION_RUNNER).get();
+  const reads = app.get<ReadStore>(READ_STORE);
   port.on('message', (m: ToWorker) => {
     if (m.kind === 'clock') {
       clock.offset = m.offset;
       clock.frozen = m.frozen;
+      return;
+    }
+    if (m.kind === 'upsert') {
+      // Best effort, like the write it stands for (a key's last use).
+      reads.collection(m.collection).upsert(m.id, m.update).catch(() => undefined);
       return;
     }
     const reply = (p: Promise<unknown>) =>

@@ -65,9 +65,16 @@ describe('Projections on the projection worker thread', () => {
     expect((await t.request('POST', '/api/admin/projections/nope/rebuild', { key: TEST_ADMIN_KEY })).status).toBe(404);
   });
 
-  it('serves a key issued here and refuses it once revoked', async () => {
+  it('serves a key issued here, records its last use through the worker, and refuses it once revoked', async () => {
     const issued = (await t.request('POST', '/api/tenant/keys', { key: tenantKey, body: { user_id: 'bo' } })).body;
     expect((await t.request('GET', '/api/auth/whoami', { key: issued.key })).body).toMatchObject({ role: 'user', user_id: 'bo' });
+    // Its last use is written by the worker (the HTTP thread never waits for SQLite's write lock on the hot path).
+    let listed: { last_used_at: string | null } | undefined;
+    for (let i = 0; i < 40 && !listed?.last_used_at; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      listed = (await t.request('GET', '/api/tenant/keys', { key: tenantKey })).body.keys.find((k: { key_id: string }) => k.key_id === issued.key_id);
+    }
+    expect(listed?.last_used_at).toBe(t.clock.now().toISOString());
     expect((await t.request('DELETE', `/api/tenant/keys/${issued.key_id}`, { key: tenantKey })).status).toBeLessThan(300);
     await t.settle();
     expect((await t.request('GET', '/api/auth/whoami', { key: issued.key })).status).toBe(401);

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CLOCK, Clock } from '../../../libs/clock';
 import { READ_STORE, ReadStore } from '../../../libs/read-store/port';
-import { APP_CONFIG, AppConfig, rootLogger } from '../../shell';
+import { APP_CONFIG, AppConfig, LazyProjectionRunner, PROJECTION_RUNNER, rootLogger } from '../../shell';
 import { Principal } from '../access';
 import { hashKey, sameHash } from '../infrastructure/key-material';
 import { API_KEYS, ApiKeyDoc, ApiKeysProjection } from '../projections/api-keys.projection';
@@ -37,6 +37,7 @@ export class KeyRegistry {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) config: AppConfig,
     projection: ApiKeysProjection,
+    @Inject(PROJECTION_RUNNER) private readonly projections: LazyProjectionRunner,
   ) {
     this.adminHash = config.adminKey ? hashKey(config.adminKey) : null;
     projection.onRevoked = (hashes) => hashes.forEach((h) => this.cache.set(h, { principal: null, checkedAt: Date.now() }));
@@ -87,9 +88,8 @@ export class KeyRegistry {
     if (now - last < LAST_USED_WRITE_MS) return;
     this.lastWritten.set(keyId, now);
     const at = this.clock.now().toISOString();
-    this.reads
-      .collection(API_KEY_ACTIVITY)
-      .upsert(keyId, { set: { key_id: keyId }, max: { last_used_at: at } })
+    this.projections
+      .upsertOffThread(API_KEY_ACTIVITY, keyId, { set: { key_id: keyId }, max: { last_used_at: at } })
       .catch((err: Error) => this.log.warn({ err: err.message }, 'could not record key use'));
   }
 
