@@ -121,6 +121,18 @@ describe('ProjectionRunner: two instances on one store, a rebuild on one of them
     }
   }
 
+  async function bothCaughtUp(a: { caughtUp(): Promise<void> }, b: { caughtUp(): Promise<void> }): Promise<void> {
+    await a.caughtUp();
+    await b.caughtUp();
+  }
+
+  /** The read model holds every event once: the totals recorded, what a rebuild elsewhere makes, the last checkpoint. */
+  async function expectEveryEventOnce(): Promise<void> {
+    expect(await totals(reads)).toEqual(expected);
+    expect(await totals(reads)).toEqual(await rebuiltElsewhere());
+    expect(await reads.getCheckpoint(NAME)).toBe(await lastUsagePosition());
+  }
+
   async function lastUsagePosition(): Promise<bigint> {
     const all = await events.readAll({ after: -1n, maxCount: 100_000, types: ['UsageRecorded'] });
     return all[all.length - 1].position;
@@ -134,8 +146,7 @@ describe('ProjectionRunner: two instances on one store, a rebuild on one of them
     const b = runner(events, userTotals());
     await a.start();
     await b.start();
-    await a.caughtUp();
-    await b.caughtUp();
+    await bothCaughtUp(a, b);
     expect(await totals(reads)).toEqual(expected);
 
     // When A's rebuild has reset the checkpoint and emptied the read model, and B sees new events before A replays
@@ -148,19 +159,15 @@ describe('ProjectionRunner: two instances on one store, a rebuild on one of them
     await b.caughtUp();
     release();
     await rebuilding;
-    await a.caughtUp();
-    await b.caughtUp();
+    await bothCaughtUp(a, b);
 
     // Then the read model holds every event once: what a rebuild makes, and the checkpoint is the last event's
-    expect(await totals(reads)).toEqual(expected);
-    expect(await totals(reads)).toEqual(await rebuiltElsewhere());
-    expect(await reads.getCheckpoint(NAME)).toBe(await lastUsagePosition());
+    await expectEveryEventOnce();
     expect((await b.status())[0]).toMatchObject({ name: NAME, lag: 0, running: true, error: null });
 
     // And both instances go on projecting new events once
     await record(100, 1200);
-    await a.caughtUp();
-    await b.caughtUp();
+    await bothCaughtUp(a, b);
     expect(await totals(reads)).toEqual(expected);
   });
 
@@ -172,8 +179,7 @@ describe('ProjectionRunner: two instances on one store, a rebuild on one of them
     const b = runner(events, userTotals(), 300);
     await a.start();
     await b.start();
-    await a.caughtUp();
-    await b.caughtUp();
+    await bothCaughtUp(a, b);
 
     // When A's rebuild has replayed its first window and B applies new events before A reads the second one
     const firstWindowEnd = (await events.readAll({ after: -1n, maxCount: 2000 }))[1999].position;
@@ -187,13 +193,10 @@ describe('ProjectionRunner: two instances on one store, a rebuild on one of them
     await b.caughtUp();
     held.release();
     await rebuilding;
-    await a.caughtUp();
-    await b.caughtUp();
+    await bothCaughtUp(a, b);
 
     // Then nothing between the rebuild's checkpoint and B's batch is missing: the read model equals a rebuild
-    expect(await totals(reads)).toEqual(expected);
-    expect(await totals(reads)).toEqual(await rebuiltElsewhere());
-    expect(await reads.getCheckpoint(NAME)).toBe(await lastUsagePosition());
+    await expectEveryEventOnce();
   });
 
   it('two instances rebuilding at once end with every event once', async () => {
@@ -217,8 +220,7 @@ describe('ProjectionRunner: two instances on one store, a rebuild on one of them
     await Promise.all([a.rebuild(NAME), b.rebuild(NAME)]);
     writing = false;
     await writer;
-    await a.caughtUp();
-    await b.caughtUp();
+    await bothCaughtUp(a, b);
 
     // Then the read model equals a rebuild
     expect(await totals(reads)).toEqual(expected);

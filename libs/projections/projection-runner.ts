@@ -60,7 +60,15 @@ export class ProjectionRunner {
     private readonly events: EventStore,
     private readonly store: ReadStore,
     projections: Projection[],
-    private readonly options: { batchSize?: number; minBatchIntervalMs?: number; onError?: (name: string, err: unknown) => void } = {},
+    private readonly options: {
+      batchSize?: number;
+      minBatchIntervalMs?: number;
+      onError?: (name: string, err: unknown) => void;
+      /** After a projection's `afterCommit`: the events of a committed (or skipped) batch, e.g. to tell another thread. */
+      afterCommit?: (p: Projection, events: StoredEvent[]) => void;
+      /** When a rebuild has emptied a projection's read model, before it replays. */
+      onRebuild?: (p: Projection) => void;
+    } = {},
   ) {
     for (const p of projections) {
       if (this.byName.has(p.name)) throw new Error(`Two projections are named ${p.name}`);
@@ -86,7 +94,6 @@ export class ProjectionRunner {
         // Left by a rebuild that died (on a store without resetProjection): empty it. Atomic where the store can, so
         // another instance's batch landing meanwhile is undone with its checkpoint (and that instance re-follows).
         await this.resetAndDrop(p);
-        after = -1n;
       }
       await p.setup?.(this.store);
       joining.push({ p, after });
@@ -243,11 +250,16 @@ export class ProjectionRunner {
         }
         const position = mine[mine.length - 1].position;
         if (position > (this.followed.get(p) ?? -1n)) this.followed.set(p, position);
-        p.afterCommit?.(mine);
+        this.committed(p, mine);
       }
       if (out.length) this.scheduleRejoin(out);
       return;
     }
+  }
+
+  private committed(p: Projection, events: StoredEvent[]): void {
+    p.afterCommit?.(events);
+    this.options.afterCommit?.(p, events);
   }
 
   private fail(p: Projection, err: unknown): void {
@@ -281,10 +293,9 @@ export class ProjectionRunner {
       this.options.onError?.(p.name, err);
       throw err;
     }
-    // As in the loop, a skipped batch is passed on too (caches follow the events, whoever applied them). Stores
-    // written before the port returned an outcome resolve with undefined: that was an apply or a skip.
-    if (outcome !== 'refused') p.afterCommit?.(events);
-    return outcome ?? 'applied';
+    // As in the loop, a skipped batch is passed on too (caches follow the events, whoever applied them).
+    if (outcome !== 'refused') this.committed(p, events);
+    return outcome;
   }
 
   /** Waits until every projection has applied every event stored when called. */
@@ -352,6 +363,7 @@ export class ProjectionRunner {
     const running = await this.membership.run(() => this.leave(p));
     // Checkpoint and collections together (where the store can): no batch of another instance lands in between.
     await this.resetAndDrop(p);
+    this.options.onRebuild?.(p);
     crashPoint('mid-rebuild');
     await p.setup?.(this.store);
     const head = await this.events.headPosition();

@@ -6,7 +6,8 @@ import { EVENT_STORE, EventStore } from '../../libs/event-store/port';
 import { createEventStore } from '../../libs/event-store/create-event-store';
 import { READ_STORE, ReadStore, Update } from '../../libs/read-store/port';
 import { createReadStore } from '../../libs/read-store/create-read-store';
-import { ProjectionRunner } from '../../libs/projections';
+import { Projection, ProjectionRunner } from '../../libs/projections';
+import type { StoredEvent } from '../../libs/event-store/port';
 import type { RebuildProgress } from '../../libs/projections/projection-runner';
 import { ProjectionRegistry } from './projection-registry';
 import { MetricsService } from './metrics.service';
@@ -75,6 +76,7 @@ export class LazyProjectionRunner {
         onError: (name, err) => logger.error(`Projection ${name} failed: ${(err as Error).message}`),
         // Behind a burst, bigger batches write each user's documents once for more events.
         batchSize: this.config.projectionBatch,
+        ...(this.config.role === 'projector' && parentPort ? reportingTo(parentPort) : {}),
       });
     }
     return this.runner;
@@ -91,7 +93,6 @@ export class LazyProjectionRunner {
 
   async start(): Promise<void> {
     if (this.inWorker) return (this.get() as ProjectorWorkerHost).start();
-    if (this.config.role === 'projector' && parentPort) reportCommits(this.registry.all(), parentPort);
     await this.inline().start();
   }
 }
@@ -120,26 +121,16 @@ class InlineProjections implements ProjectionControl {
 }
 
 /**
- * Inside the projection worker: after each committed batch (and each rebuild's setup), tell the HTTP thread, whose
- * own instances of the projections keep caches that depend on them.
+ * Inside the projection worker: after each committed batch of a projection with `afterCommit`, and when a rebuild
+ * empties a read model, tell the HTTP thread, whose own instances of the projections keep caches that depend on them.
  */
-function reportCommits(projections: ReturnType<ProjectionRegistry['all']>, port: NonNullable<typeof parentPort>): void {
-  for (const p of projections) {
-    const afterCommit = p.afterCommit?.bind(p);
-    if (afterCommit) {
-      p.afterCommit = (events) => {
-        afterCommit(events);
-        port.postMessage({ kind: 'committed', name: p.name, events } satisfies FromWorker);
-      };
-    }
-    const setup = p.setup?.bind(p);
-    if (setup) {
-      p.setup = async (store) => {
-        await setup(store);
-        port.postMessage({ kind: 'setup', name: p.name } satisfies FromWorker);
-      };
-    }
-  }
+function reportingTo(port: NonNullable<typeof parentPort>) {
+  return {
+    afterCommit: (p: Projection, events: StoredEvent[]) => {
+      if (p.afterCommit) port.postMessage({ kind: 'committed', name: p.name, events } satisfies FromWorker);
+    },
+    onRebuild: (p: Projection) => port.postMessage({ kind: 'rebuilt', name: p.name } satisfies FromWorker),
+  };
 }
 
 /** Config, clock, stores, projections and metrics: shared by every module. */

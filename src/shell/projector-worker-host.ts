@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import { Clock, FakeClock } from '../../libs/clock';
+import { Clock, FakeClock, SystemClock } from '../../libs/clock';
 import type { StoredEvent } from '../../libs/event-store/port';
 import type { Projection } from '../../libs/projections';
 import type { ProjectionStatus, RebuildProgress } from '../../libs/projections/projection-runner';
@@ -17,7 +17,7 @@ export type FromWorker =
   | { kind: 'reply'; id: number; ok: false; error: { name: string; message: string } }
   | { kind: 'progress'; id: number; done: number; position: bigint; head: bigint }
   | { kind: 'committed'; name: string; events: StoredEvent[] }
-  | { kind: 'setup'; name: string };
+  | { kind: 'rebuilt'; name: string };
 
 /** Messages to the projection worker. */
 export type ToWorker =
@@ -153,8 +153,11 @@ export class ProjectorWorkerHost implements ProjectionControl {
           this.readyOnce.catch((err) => this.log.error({ err: (err as Error).message }, 'projection worker did not start again'));
         }, RESTART_MS).unref();
       });
-      this.clockTimer ??= setInterval(() => this.syncClock(), CLOCK_SYNC_MS);
-      this.clockTimer.unref();
+      // Only a clock that can move apart from real time (a test's, a drill's) needs watching.
+      if (!(this.clock instanceof SystemClock)) {
+        this.clockTimer ??= setInterval(() => this.syncClock(), CLOCK_SYNC_MS);
+        this.clockTimer.unref();
+      }
     });
   }
 
@@ -178,8 +181,8 @@ export class ProjectorWorkerHost implements ProjectionControl {
           this.log.error({ projection: m.name, err: (err as Error).message }, 'afterCommit failed');
         }
         return;
-      case 'setup':
-        // A rebuild started in the worker: this thread's instance starts a new generation of its caches.
+      case 'rebuilt':
+        // A rebuild emptied the read model in the worker: this thread's instance starts a new generation of its caches.
         void Promise.resolve(this.byName.get(m.name)?.setup?.(this.reads)).catch((err) => this.log.error({ projection: m.name, err: (err as Error).message }, 'setup failed'));
         return;
       default:
