@@ -1,5 +1,5 @@
 import { StoredEvent } from '../../../libs/event-store/port';
-import { Projection } from '../../../libs/projections';
+import { Projection, UserVersions } from '../../../libs/projections';
 import { ProjectionBatch, ReadStore } from '../../../libs/read-store/port';
 import { AlertEvent } from '../domain/alert';
 import { Severity } from '../domain/severity';
@@ -34,11 +34,10 @@ export class UsageAlertsProjection implements Projection {
   readonly eventTypes = ['UsageAlertRaised', 'RenewalNoticeRaised', 'AlertRead'] as const;
   readonly collections = [USAGE_ALERTS] as const;
   /** Bumped per user on every committed change: the dashboard cache keys on it. */
-  private readonly versions = new Map<string, number>();
-  private generation = 0;
+  private readonly versions = new UserVersions();
 
   async setup(store: ReadStore): Promise<void> {
-    this.generation++;
+    this.versions.newGeneration();
     const c = store.collection(USAGE_ALERTS);
     await c.ensureIndex(['tenant_id', 'user_id', 'created_at']);
     await c.ensureIndex(['tenant_id', 'user_id', 'is_read']);
@@ -107,15 +106,11 @@ export class UsageAlertsProjection implements Projection {
   }
 
   afterCommit(events: StoredEvent[]): void {
-    for (const e of events) {
-      const d = e.data as { tenant_id: string; user_id: string };
-      const k = `${d.tenant_id}|${d.user_id}`;
-      this.versions.set(k, (this.versions.get(k) ?? 0) + 1);
-    }
+    this.versions.bump(events);
   }
 
   /** Changes whenever this user's alerts change in this process (or the read model is rebuilt). */
   versionOf(tenantId: string, userId: string): string {
-    return `${this.generation}.${this.versions.get(`${tenantId}|${userId}`) ?? 0}`;
+    return this.versions.of(tenantId, userId);
   }
 }

@@ -1,5 +1,5 @@
 import { StoredEvent } from '../../../libs/event-store/port';
-import { Projection } from '../../../libs/projections';
+import { Projection, UserVersions } from '../../../libs/projections';
 import { ProjectionBatch, ReadStore } from '../../../libs/read-store/port';
 import { addUsage, emptyTotals, UsageTotals } from '../../alerts';
 import type { UsageRecordedData } from '../../metering';
@@ -25,11 +25,11 @@ export class UsagePeriodProjection implements Projection {
   readonly name = 'dashboard-period-totals';
   readonly eventTypes = ['UsageRecorded'] as const;
   readonly collections = [USAGE_PERIOD_TOTALS] as const;
-  private readonly versions = new Map<string, number>();
-  private generation = 0;
+  /** Bumped per user on every committed change: the dashboard cache keys on it. */
+  private readonly versions = new UserVersions();
 
   async setup(store: ReadStore): Promise<void> {
-    this.generation++;
+    this.versions.newGeneration();
     await store.collection(USAGE_PERIOD_TOTALS).ensureIndex(['tenant_id', 'user_id', 'period_start']);
   }
 
@@ -59,13 +59,10 @@ export class UsagePeriodProjection implements Projection {
   }
 
   afterCommit(events: StoredEvent[]): void {
-    for (const e of events) {
-      const k = `${(e.data as UsageRecordedData).tenant_id}|${(e.data as UsageRecordedData).user_id}`;
-      this.versions.set(k, (this.versions.get(k) ?? 0) + 1);
-    }
+    this.versions.bump(events);
   }
 
   versionOf(tenantId: string, userId: string): string {
-    return `${this.generation}.${this.versions.get(`${tenantId}|${userId}`) ?? 0}`;
+    return this.versions.of(tenantId, userId);
   }
 }
