@@ -18,6 +18,12 @@ export interface Projection {
   endBatch?(batch: ProjectionBatch): Promise<void>;
   /** Optional: called after each committed batch (for in-memory caches that follow the read model). */
   afterCommit?(events: StoredEvent[]): void;
+  /**
+   * Optional: what `afterCommit` reads of each event's data when it runs on another thread than the one that applied
+   * the batch (the HTTP thread's copy, after the projection worker committed): the names of the data fields, or
+   * `false` when it only follows batches it applied itself (nothing is sent). Absent: the whole events.
+   */
+  readonly afterCommitReads?: readonly string[] | false;
 }
 
 export const PROJECTIONS = Symbol('PROJECTIONS');

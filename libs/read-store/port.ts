@@ -51,7 +51,12 @@ export interface Collection<T extends Doc = Doc> {
   ensureIndex(fields: string[]): Promise<void>;
 }
 
-/** Writes made by a projection for one batch of events; applied with the checkpoint, atomically or idempotently. */
+/**
+ * Writes made by a projection for one batch of events; applied with the checkpoint, atomically or idempotently.
+ * Inside a batch an adapter may hand out the batch's own copy of a document (SQLite parses it once and writes it once
+ * at the end, however many events change it): change a document you got only to put it back, and do not change one
+ * after putting it unless you put it again.
+ */
 export interface ProjectionBatch {
   collection<T extends Doc = Doc>(name: string): Collection<T>;
 }

@@ -127,10 +127,21 @@ class InlineProjections implements ProjectionControl {
 function reportingTo(port: NonNullable<typeof parentPort>) {
   return {
     afterCommit: (p: Projection, events: StoredEvent[]) => {
-      if (p.afterCommit) port.postMessage({ kind: 'committed', name: p.name, events } satisfies FromWorker);
+      if (!p.afterCommit || p.afterCommitReads === false) return;
+      const fields = p.afterCommitReads;
+      // Only what the other thread's afterCommit reads: a structured clone of whole usage events costs it dearly.
+      const sent = fields ? events.map((e): StoredEvent => ({ ...e, data: pick(e.data, fields) })) : events;
+      port.postMessage({ kind: 'committed', name: p.name, events: sent } satisfies FromWorker);
     },
     onRebuild: (p: Projection) => port.postMessage({ kind: 'rebuilt', name: p.name } satisfies FromWorker),
   };
+}
+
+function pick(data: unknown, fields: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const d = (data ?? {}) as Record<string, unknown>;
+  for (const f of fields) out[f] = d[f];
+  return out;
 }
 
 /** Config, clock, stores, projections and metrics: shared by every module. */

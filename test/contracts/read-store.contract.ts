@@ -207,6 +207,27 @@ export function readStoreContract(adapter: string, harness: ReadStoreHarness): v
         expect(await store.collection(c).get('x')).toEqual({ _id: 'x', n: 2 });
       });
 
+      it('later batches read what earlier ones wrote, whether the writer read the document first or not', async () => {
+        const p = fresh('p');
+        const c = fresh();
+        // Batch 1 writes a line it never reads (like a log line) and a total it reads and changes.
+        await store.applyBatch(p, 1n, async (batch) => {
+          await batch.collection(c).put({ _id: 'line', v: 1 });
+          await batch.collection(c).upsert('total', { inc: { n: 1 } });
+        });
+        // Batch 2 reads the line; batch 3 replaces it without reading it; batch 4 must see batch 3's version.
+        await store.applyBatch(p, 2n, async (batch) => {
+          expect(await batch.collection(c).get('line')).toEqual({ _id: 'line', v: 1 });
+          await batch.collection(c).upsert('total', { inc: { n: 1 } });
+        });
+        await store.applyBatch(p, 3n, async (batch) => batch.collection(c).put({ _id: 'line', v: 3 }));
+        await store.applyBatch(p, 4n, async (batch) => {
+          expect(await batch.collection(c).get('line')).toEqual({ _id: 'line', v: 3 });
+          expect(await batch.collection(c).get('total')).toEqual({ _id: 'total', n: 2 });
+        });
+        expect(await store.collection(c).get('line')).toEqual({ _id: 'line', v: 3 });
+      });
+
       it('a unit that does not continue from the stored checkpoint is not applied and says so', async () => {
         const p = fresh('p');
         const q = fresh('p');

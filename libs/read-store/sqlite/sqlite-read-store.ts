@@ -203,8 +203,13 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     this.delStmt = store.db.prepare(`DELETE FROM ${this.table} WHERE id = ?`);
   }
 
-  /** The open unit's documents by id: the JSON to write (null: deleted), written at the unit's end. */
-  private unit = new Map<string, string | null>();
+  /**
+   * The open unit's documents by id, as objects (null: deleted): a get in the unit returns the unit's own object
+   * (parsed once, however many events change it), a put keeps the object, and each changed document is serialised
+   * and written once, at the unit's end. `read`: the unit read it before writing (a document projections read back,
+   * worth keeping in the committed cache; a put-only one, like a log line, is not).
+   */
+  private unit = new Map<string, { doc: T | null; dirty: boolean; read: boolean }>();
 
   async get(id: string): Promise<T | null> {
     return this.getSync(id);
@@ -212,8 +217,9 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
 
   getSync(id: string): T | null {
     if (this.store.inUnitTx) {
-      let json = this.unit.get(id);
-      if (json === undefined) json = this.txWritten.get(id);
+      const own = this.store.unitOpen ? this.unit.get(id) : undefined;
+      if (own) return own.doc;
+      let json = this.txWritten.get(id);
       if (json === undefined) json = this.committed.get(id);
       if (json === undefined) {
         const row = this.getStmt.get(id) as { doc: string } | undefined;
@@ -221,7 +227,9 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
         // Not written in this transaction, so what the file holds is committed: keep it for the next units.
         this.remember(id, json);
       }
-      return json === null ? null : (JSON.parse(json) as T);
+      const doc = json === null ? null : (JSON.parse(json) as T);
+      if (this.store.unitOpen) this.unit.set(id, { doc, dirty: false, read: true });
+      return doc;
     }
     const row = this.getStmt.get(id) as { doc: string } | undefined;
     return row ? (JSON.parse(row.doc) as T) : null;
@@ -259,13 +267,15 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     this.txWritten.clear();
   }
 
-  /** Writes the open unit's documents (each once); called before the checkpoint and before any query of the table. */
+  /** Writes the open unit's changed documents (each once); called before the checkpoint and before any query of the table. */
   flushUnit(): void {
     if (!this.unit.size) return;
-    for (const [id, json] of this.unit) {
+    for (const [id, { doc, dirty, read }] of this.unit) {
+      if (!dirty) continue;
+      const json = doc === null ? null : JSON.stringify(doc);
       if (json === null) this.delStmt.run(id);
       else this.putStmt.run(id, json);
-      this.txWritten.set(id, json);
+      if (read || this.committed.has(id) || this.txWritten.has(id)) this.txWritten.set(id, json);
     }
     this.unit.clear();
   }
@@ -274,12 +284,15 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
     this.unit.clear();
   }
 
-  private putJson(id: string, json: string): void {
-    if (this.store.unitOpen) this.unit.set(id, json);
-    else {
-      this.putStmt.run(id, json);
-      this.forgetWritten(id);
+  /** Inside a unit, keeps the object (serialised at the unit's end); outside, writes it now. */
+  private putDoc(id: string, doc: T | null): void {
+    if (this.store.unitOpen) {
+      this.unit.set(id, { doc, dirty: true, read: this.unit.get(id)?.read ?? false });
+      return;
     }
+    if (doc === null) this.delStmt.run(id);
+    else this.putStmt.run(id, JSON.stringify(doc));
+    this.forgetWritten(id);
   }
 
   /** A write outside a unit: the caches no longer know this id. */
@@ -326,14 +339,11 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   }
 
   async put(doc: T): Promise<void> {
-    await this.store.write(() => this.putJson(doc._id, JSON.stringify(doc)));
+    await this.store.write(() => this.putDoc(doc._id, doc));
   }
 
   async upsert(id: string, update: Update): Promise<void> {
-    await this.store.write(() => {
-      const doc = applyUpdate(this.getSync(id), id, update);
-      this.putJson(id, JSON.stringify(doc));
-    });
+    await this.store.write(() => this.putDoc(id, applyUpdate(this.getSync(id), id, update) as T));
   }
 
   async delete(id: string): Promise<boolean> {
@@ -343,7 +353,7 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
         return this.delStmt.run(id).changes > 0;
       }
       const existed = this.getSync(id) !== null;
-      this.unit.set(id, null);
+      this.putDoc(id, null);
       return existed;
     });
   }

@@ -21,6 +21,8 @@ export const dailyId = (tenantId: string, userId: string, day: string) => `${ten
 /** The daily buckets behind trends, averages and projections: a dashboard reads a bounded number of them. */
 export class UsageDailyProjection implements Projection {
   readonly name = 'usage-daily';
+  /** What UserVersions.bump reads. */
+  readonly afterCommitReads = ['tenant_id', 'user_id'] as const;
   readonly eventTypes = ['UsageRecorded'] as const;
   readonly collections = [USAGE_DAILY] as const;
   /** Bumped per user on every committed change: the dashboard cache keys on it. */

@@ -23,6 +23,8 @@ export const periodId = (tenantId: string, userId: string, periodStart: string) 
 /** The dashboard's period totals: one document read per dashboard, whatever the number of calls. */
 export class UsagePeriodProjection implements Projection {
   readonly name = 'dashboard-period-totals';
+  /** What UserVersions.bump reads. */
+  readonly afterCommitReads = ['tenant_id', 'user_id'] as const;
   readonly eventTypes = ['UsageRecorded'] as const;
   readonly collections = [USAGE_PERIOD_TOTALS] as const;
   /** Bumped per user on every committed change: the dashboard cache keys on it. */

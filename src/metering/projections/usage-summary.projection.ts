@@ -169,6 +169,8 @@ const CACHE_LIMIT = 50_000;
  */
 export class UsageSummaryProjection implements Projection {
   readonly name = 'usage-summaries';
+  /** The summary cache follows only batches this instance applied: another thread has nothing to learn. */
+  readonly afterCommitReads = false as const;
   readonly eventTypes = ['UsageRecorded', 'UsageRefused'] as const;
   readonly collections = [USAGE_SUMMARIES] as const;
   private store: ReadStore | null = null;
