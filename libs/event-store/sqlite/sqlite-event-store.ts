@@ -98,6 +98,13 @@ export class SqliteEventStore implements EventStore {
   private tailTo = -1n;
   private readonly tailSize: number;
   private notifyScheduled = false;
+  /**
+   * When a read last asked the file for events past the tail's end, and whether only this process's commits moved the
+   * tail since. Then the file has nothing newer but other processes' appends, which a poll finds: a read at the tail's
+   * end asks the file again only once the poll interval has passed (not after every local commit, per subscription).
+   */
+  private fileCheckedAt = 0;
+  private tailMovedLocally = false;
   private readonly stmt: {
     readForward: Database.Statement;
     readBackward: Database.Statement;
@@ -237,6 +244,7 @@ export class SqliteEventStore implements EventStore {
     }
     for (const e of events) this.tail.push(e);
     this.tailTo = events[events.length - 1].position;
+    this.tailMovedLocally = true;
     this.trimTail();
   }
 
@@ -278,6 +286,10 @@ export class SqliteEventStore implements EventStore {
     }
     if (this.tailSize > 0 && after >= this.tailFrom) {
       if (after === this.tailTo) {
+        const now = Date.now();
+        if (this.tailMovedLocally && now - this.fileCheckedAt < (this.options.pollIntervalMs ?? 50)) return { window: [], end: after };
+        this.fileCheckedAt = now;
+        this.tailMovedLocally = false;
         const rows = this.stmt.readAll.all(this.tailTo, Math.max(max, 500)) as Row[];
         if (rows.length) {
           for (const r of rows) this.tail.push(toStored(r));
