@@ -25,7 +25,7 @@ export interface BuildOptions {
 export async function buildApp(options: BuildOptions = {}): Promise<NestFastifyApplication> {
   const config = loadConfig(options.env ?? process.env);
   const logger = createLogger(options.quiet ? 'silent' : config.logLevel);
-  const adapter = new FastifyAdapter({ bodyLimit: 10 * 1024 * 1024, logger: false, trustProxy: true, routerOptions: { maxParamLength: 1000 } } as any);
+  const adapter = new FastifyAdapter({ bodyLimit: 10 * 1024 * 1024, logger: false, trustProxy: config.trustProxy, routerOptions: { maxParamLength: 1000 } } as any);
   let app: NestFastifyApplication;
   if (options.clock || options.env) {
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] })

@@ -24,6 +24,19 @@ export interface AppConfig {
   adminKey: string | null;
   masterKey: Buffer | null;
   upstreams: Record<ProviderId, string>;
+  /**
+   * Per provider, the longest Tollgate waits for the provider's response headers, and then between two chunks of its
+   * body (ms): `TOLLGATE_UPSTREAM_TIMEOUT_MS` (default 600,000: an SDK's own default is 10 minutes), overridden by
+   * `TOLLGATE_UPSTREAM_TIMEOUT_<PROVIDER>_MS`. A call that times out before the headers is answered 504 and recorded
+   * with its estimated prompt; one cut mid-body is recorded as a cut stream.
+   */
+  upstreamTimeoutsMs: Record<ProviderId, number>;
+  /**
+   * Whom Fastify believes about the client's address (X-Forwarded-For), which the failed-authentication limiter counts
+   * by: `false` (default: the socket's peer), `true` (any proxy), a number of hops, or a comma-separated list of
+   * proxy addresses / CIDRs (`TOLLGATE_TRUST_PROXY`).
+   */
+  trustProxy: boolean | number | string;
   eventStoreUrl: string | null;
   mongodbUrl: string | null;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -77,6 +90,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       upstreams[p] = v.replace(/\/+$/, '');
     }
   }
+  const defaultTimeout = intVar(env, 'TOLLGATE_UPSTREAM_TIMEOUT_MS', 600_000, 1_000, 3_600_000);
+  const upstreamTimeoutsMs = {} as Record<ProviderId, number>;
+  for (const p of PROVIDER_IDS) upstreamTimeoutsMs[p] = intVar(env, `TOLLGATE_UPSTREAM_TIMEOUT_${p.toUpperCase()}_MS`, defaultTimeout, 1_000, 3_600_000);
   const eventStoreUrl = env.EVENTSTORE_URL?.trim() || null;
   if (eventStoreUrl && !/^(esdb|esdb\+discover|kurrentdb|kurrent):\/\//.test(eventStoreUrl)) throw new ConfigError('EVENTSTORE_URL', 'must be an esdb:// connection string');
   const mongodbUrl = env.MONGODB_URL?.trim() || null;
@@ -97,6 +113,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     adminKey,
     masterKey,
     upstreams,
+    upstreamTimeoutsMs,
+    trustProxy: parseTrustProxy(env.TOLLGATE_TRUST_PROXY),
     eventStoreUrl,
     mongodbUrl,
     logLevel,
@@ -110,6 +128,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   };
   sources.set(config, { ...env });
   return config;
+}
+
+function parseTrustProxy(raw: string | undefined): boolean | number | string {
+  const v = raw?.trim();
+  if (!v || /^(false|0|no)$/i.test(v)) return false;
+  if (/^(true|yes)$/i.test(v)) return true;
+  if (/^\d+$/.test(v)) return Number(v);
+  const parts = v.split(',').map((s) => s.trim());
+  if (parts.every((s) => /^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(s))) return parts.join(',');
+  throw new ConfigError('TOLLGATE_TRUST_PROXY', `must be true, false, a number of proxy hops, or a comma-separated list of proxy addresses or CIDRs, got "${v}"`);
 }
 
 function intVar(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {

@@ -9,7 +9,7 @@ import { gatewayAnswer } from './provider-errors';
 import type { StreamMeter, Usage } from './providers';
 import { SseSplitter } from './sse';
 import { countTokens } from './tokens';
-import { UpstreamClient } from './upstream-client';
+import { isHeadersTimeout, UpstreamClient } from './upstream-client';
 
 /** JSON bodies larger than this are passed through without reading usage from them (none of the providers' are). */
 const MAX_JSON_TAP = 32 * 1024 * 1024;
@@ -65,9 +65,25 @@ export class ProxyService implements OnModuleDestroy {
 
     let upstream;
     try {
-      upstream = await this.client.request(this.config.upstreams[gc.provider], { method, path: gc.upstreamPath, headers, body: gc.body, signal: abort.signal });
+      upstream = await this.client.request(this.config.upstreams[gc.provider], {
+        method,
+        path: gc.upstreamPath,
+        headers,
+        body: gc.body,
+        signal: abort.signal,
+        timeoutMs: this.config.upstreamTimeoutsMs[gc.provider],
+      });
     } catch (err) {
       if (clientGone) return this.settle(gc, { status: 499, complete: false, streamed: false, meter: null, json: null, headerUsage: null });
+      if (isHeadersTimeout(err)) {
+        const seconds = this.config.upstreamTimeoutsMs[gc.provider] / 1000;
+        this.log.warn({ provider: gc.provider, request_id: gc.requestId, timeout_ms: this.config.upstreamTimeoutsMs[gc.provider] }, 'upstream timed out');
+        const a = gatewayAnswer(gc.adapter, 'upstream', 504, `${gc.provider} did not answer within ${seconds} s (TOLLGATE_UPSTREAM_TIMEOUT_MS); Tollgate stopped waiting.`);
+        res.writeHead(a.status, a.headers);
+        res.end(a.body);
+        // The provider had the call and may bill its prompt: recorded with the estimated input, marked estimated.
+        return this.settle(gc, { status: 504, complete: false, streamed: false, meter: null, json: null, headerUsage: null });
+      }
       this.log.warn({ provider: gc.provider, err: (err as Error).message, request_id: gc.requestId }, 'upstream unreachable');
       const a = gatewayAnswer(gc.adapter, 'upstream', 502, `Tollgate could not reach ${gc.provider}: ${(err as Error).message}`);
       res.writeHead(a.status, a.headers);

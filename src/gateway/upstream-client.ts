@@ -10,6 +10,8 @@ export interface UpstreamRequest {
   headers: Record<string, string>;
   body: Buffer | undefined;
   signal?: AbortSignal;
+  /** Longest wait for the response headers, then between two body chunks (ms); the pool's defaults otherwise. */
+  timeoutMs?: number;
 }
 
 /**
@@ -29,6 +31,7 @@ export class UpstreamClient {
       headers: req.headers,
       body: req.body && req.body.length ? req.body : undefined,
       signal: req.signal,
+      ...(req.timeoutMs ? { headersTimeout: req.timeoutMs, bodyTimeout: req.timeoutMs } : {}),
     };
     try {
       return await target.pool.request(opts);
@@ -63,6 +66,11 @@ export class UpstreamClient {
     }
     return t;
   }
+}
+
+/** The provider accepted the request but sent no response headers in time. */
+export function isHeadersTimeout(err: unknown): boolean {
+  return (err as { code?: string })?.code === 'UND_ERR_HEADERS_TIMEOUT';
 }
 
 export function isConnectFailure(err: unknown): boolean {

@@ -9,6 +9,19 @@ import { errorBody, FaultUpstream } from './support/fault-upstream';
 
 jest.setTimeout(60_000);
 
+/** An app whose OpenAI and Anthropic are the fault upstream, a tenant `faults` with stored keys; returns its tenant key. */
+async function startFaultsApp(upstream: FaultUpstream, env: Record<string, string> = {}): Promise<{ t: TestApp; key: string }> {
+  const t = await startTestApp({ env: { TOLLGATE_UPSTREAM_OPENAI: upstream.url, TOLLGATE_UPSTREAM_ANTHROPIC: upstream.url, ...env } });
+  const ok = (r: { status: number; text: string }) => expect(r.status).toBeLessThan(300);
+  ok(await t.request('PUT', '/api/admin/plans/faults', { key: TEST_ADMIN_KEY, body: { name: 'Faults', monthly_price: 0, yearly_price: 0, limits: {} } }));
+  ok(await t.request('POST', '/api/admin/tenants', { key: TEST_ADMIN_KEY, body: { tenant_id: 'faults', name: 'Faults', default_plan_id: 'faults' } }));
+  const k = await t.request('POST', '/api/admin/tenants/faults/keys', { key: TEST_ADMIN_KEY, body: { role: 'tenant' } });
+  ok(k);
+  ok(await t.request('PUT', '/api/tenant/provider-keys/openai', { key: k.body.key, body: { api_key: 'sk-faults-0000000000' } }));
+  ok(await t.request('PUT', '/api/tenant/provider-keys/anthropic', { key: k.body.key, body: { api_key: 'sk-ant-faults-000000' } }));
+  return { t, key: k.body.key };
+}
+
 describe('upstream faults', () => {
   let t: TestApp;
   let upstream: FaultUpstream;
@@ -17,15 +30,7 @@ describe('upstream faults', () => {
   beforeAll(async () => {
     upstream = new FaultUpstream();
     await upstream.start();
-    t = await startTestApp({ env: { TOLLGATE_UPSTREAM_OPENAI: upstream.url, TOLLGATE_UPSTREAM_ANTHROPIC: upstream.url } });
-    const ok = (r: { status: number; text: string }) => expect(r.status).toBeLessThan(300);
-    ok(await t.request('PUT', '/api/admin/plans/faults', { key: TEST_ADMIN_KEY, body: { name: 'Faults', monthly_price: 0, yearly_price: 0, limits: {} } }));
-    ok(await t.request('POST', '/api/admin/tenants', { key: TEST_ADMIN_KEY, body: { tenant_id: 'faults', name: 'Faults', default_plan_id: 'faults' } }));
-    const k = await t.request('POST', '/api/admin/tenants/faults/keys', { key: TEST_ADMIN_KEY, body: { role: 'tenant' } });
-    ok(k);
-    key = k.body.key;
-    ok(await t.request('PUT', '/api/tenant/provider-keys/openai', { key, body: { api_key: 'sk-faults-0000000000' } }));
-    ok(await t.request('PUT', '/api/tenant/provider-keys/anthropic', { key, body: { api_key: 'sk-ant-faults-000000' } }));
+    ({ t, key } = await startFaultsApp(upstream));
   });
 
   afterAll(async () => {
@@ -120,5 +125,40 @@ describe('upstream faults', () => {
     expect(r.statusCode).toBe(200);
     await r.body.text();
     expect((await logOf('f-timeout', 2)).length).toBe(2);
+  });
+
+  describe('with TOLLGATE_UPSTREAM_TIMEOUT_OPENAI_MS=1000', () => {
+    let slow: TestApp;
+    let slowKey = '';
+    beforeAll(async () => ({ t: slow, key: slowKey } = await startFaultsApp(upstream, { TOLLGATE_UPSTREAM_TIMEOUT_OPENAI_MS: '1000' })));
+    afterAll(async () => slow?.close());
+
+    it('a provider that never answers: 504 in its own error shape after the timeout, recorded (504, estimated prompt), the next call goes through', async () => {
+      const started = Date.now();
+      const r = await request(`${slow.url}/proxy/openai/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${slowKey}`, 'x-tollgate-user': 'f-slow', 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4', messages: [{ role: 'user', content: 'mode:timeout hi' }] }),
+      });
+      const body = (await r.body.json()) as any;
+      expect(r.statusCode).toBe(504);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+      expect(body.error.message).toMatch(/openai did not answer within 1 s/);
+      const deadline = Date.now() + 10_000;
+      let items: any[] = [];
+      while (!items.length && Date.now() < deadline) {
+        await slow.settle();
+        items = (await slow.request('GET', '/api/subscription/usage/f-slow/logs', { key: slowKey })).body.items;
+      }
+      expect(items[0]).toMatchObject({ status: 504, outcome: 'error', estimated: true, output_tokens: 0 });
+      expect(items[0].input_tokens).toBeGreaterThan(0);
+      const next = await request(`${slow.url}/proxy/openai/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${slowKey}`, 'x-tollgate-user': 'f-slow', 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'gpt-4', messages: [{ role: 'user', content: 'mode:ok hi' }] }),
+      });
+      expect(next.statusCode).toBe(200);
+      await next.body.text();
+    });
   });
 });

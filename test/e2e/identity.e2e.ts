@@ -11,7 +11,7 @@ describe('Identity: tenants, keys, roles', () => {
   let tenantKey: string;
 
   beforeAll(async () => {
-    t = await startTestApp({ now: '2025-03-10T12:00:00.000Z' });
+    t = await startTestApp({ now: '2025-03-10T12:00:00.000Z', env: { TOLLGATE_TRUST_PROXY: '127.0.0.1' } });
     expect((await t.request('POST', '/api/admin/tenants', { key: TEST_ADMIN_KEY, body: { tenant_id: 'shop-a', name: 'Shop A' } })).status).toBe(201);
     const k = await t.request('POST', '/api/admin/tenants/shop-a/keys', { key: TEST_ADMIN_KEY, body: { role: 'tenant' } });
     expect(k.status).toBe(201);
@@ -121,5 +121,18 @@ describe('Identity: tenants, keys, roles', () => {
     // The window passes.
     t.clock.set(new Date(t.clock.now().getTime() + 61_000));
     expect((await t.request('GET', '/api/auth/whoami', { key: tenantKey, headers: from('203.0.113.7') })).status).toBe(200);
+  });
+});
+
+describe('client addresses behind no trusted proxy (TOLLGATE_TRUST_PROXY unset)', () => {
+  let t: TestApp;
+  afterAll(async () => t?.close());
+
+  it('counts failed authentications by the socket peer: a forged X-Forwarded-For does not dodge the limit', async () => {
+    t = await startTestApp({ now: '2025-03-10T12:00:00.000Z' });
+    let last: Awaited<ReturnType<TestApp['request']>> | undefined;
+    for (let i = 0; i < 61; i++) last = await t.request('GET', '/api/auth/whoami', { key: `tg_wrong_${i}`, headers: { 'x-forwarded-for': `198.51.100.${i}` } });
+    expect(last!.status).toBe(429);
+    expect(last!.body.error.code).toBe('too_many_failed_authentications');
   });
 });

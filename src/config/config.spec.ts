@@ -1,0 +1,35 @@
+import { ConfigError, loadConfig } from './config';
+
+describe('configuration: upstream timeouts and trusted proxies', () => {
+  it('given nothing set, when loaded, then every provider waits 10 minutes and no proxy is trusted', () => {
+    const c = loadConfig({});
+    expect(c.upstreamTimeoutsMs.openai).toBe(600_000);
+    expect(c.upstreamTimeoutsMs.tavily).toBe(600_000);
+    expect(c.trustProxy).toBe(false);
+  });
+
+  it('given a default timeout and one provider override, when loaded, then the override wins for that provider only', () => {
+    const c = loadConfig({ TOLLGATE_UPSTREAM_TIMEOUT_MS: '120000', TOLLGATE_UPSTREAM_TIMEOUT_TAVILY_MS: '15000' });
+    expect(c.upstreamTimeoutsMs.openai).toBe(120_000);
+    expect(c.upstreamTimeoutsMs.tavily).toBe(15_000);
+  });
+
+  it.each([
+    ['TOLLGATE_UPSTREAM_TIMEOUT_MS', '10s'],
+    ['TOLLGATE_UPSTREAM_TIMEOUT_MS', '10'],
+    ['TOLLGATE_UPSTREAM_TIMEOUT_OPENAI_MS', '99999999'],
+    ['TOLLGATE_TRUST_PROXY', 'the load balancer'],
+  ])('given %s=%s, when loaded, then it refuses to start and names the variable', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(name);
+  });
+
+  it.each([
+    ['true', true],
+    ['false', false],
+    ['1', 1],
+    ['10.0.0.1, 10.0.1.0/24', '10.0.0.1,10.0.1.0/24'],
+  ])('given TOLLGATE_TRUST_PROXY=%s, when loaded, then Fastify is told %p', (raw, expected) => {
+    expect(loadConfig({ TOLLGATE_TRUST_PROXY: raw }).trustProxy).toEqual(expected);
+  });
+});
