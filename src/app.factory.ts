@@ -3,7 +3,6 @@ import * as fs from 'fs';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Test } from '@nestjs/testing';
 import { AppModule } from './app.module';
 import { APP_CONFIG, AppConfig, loadConfig } from './config/config';
 import { CLOCK, Clock } from '../libs/clock';
@@ -28,6 +27,8 @@ export async function buildApp(options: BuildOptions = {}): Promise<NestFastifyA
   const adapter = new FastifyAdapter({ bodyLimit: 10 * 1024 * 1024, logger: false, trustProxy: config.trustProxy, routerOptions: { maxParamLength: 1000 } } as any);
   let app: NestFastifyApplication;
   if (options.clock || options.env) {
+    // Tests and drills only (`npm start` passes neither): @nestjs/testing is a devDependency, absent from the image.
+    const { Test } = await import('@nestjs/testing');
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] })
       .overrideProvider(APP_CONFIG)
       .useValue(config)
