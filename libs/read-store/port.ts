@@ -112,6 +112,14 @@ export interface ReadStore {
    */
   resetProjection?(projection: string, collections: readonly string[]): Promise<void>;
   resetCheckpoint(projection: string): Promise<void>;
+  /**
+   * Optional: one projection's checkpoint and every document of one of its collections, read as ONE consistent view
+   * (on SQLite a read transaction, on MongoDB a snapshot session): the documents are exactly those committed with that
+   * checkpoint, never half of a batch. `each` gets every document (in no particular order) and must not call the
+   * store; the checkpoint is returned once all were handed over (-1n: never projected, or reset for a rebuild). On an
+   * error part of the documents may have been handed over already: the caller discards what it built.
+   */
+  readSnapshot?<T extends Doc = Doc>(projection: string, collection: string, each: (doc: T) => void): Promise<bigint>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -300,6 +300,96 @@ export function readStoreContract(adapter: string, harness: ReadStoreHarness): v
       });
     });
 
+    describe('consistent snapshot of a projection (readSnapshot)', () => {
+      async function snapshot(p: string, c: string): Promise<{ checkpoint: bigint; docs: Doc[] }> {
+        const docs: Doc[] = [];
+        const checkpoint = await store.readSnapshot!(p, c, (d) => docs.push(d));
+        docs.sort((a, b) => a._id.localeCompare(b._id));
+        return { checkpoint, docs };
+      }
+
+      it('is offered by the adapter', () => {
+        expect(typeof store.readSnapshot).toBe('function');
+      });
+
+      it('reads -1 and nothing before the projection ever committed, then the checkpoint with exactly its documents', async () => {
+        const p = fresh('p');
+        const c = fresh();
+        expect(await snapshot(p, c)).toEqual({ checkpoint: -1n, docs: [] });
+        await store.applyBatch(p, 5n, async (batch) => {
+          await batch.collection(c).put({ _id: 'a', v: 1, nested: { n: '0.1' } });
+          await batch.collection(c).put({ _id: 'b', v: 2 });
+        });
+        await store.applyBatch(p, 8n, async (batch) => {
+          await batch.collection(c).upsert('a', { inc: { v: 10 } });
+          await batch.collection(c).delete('b');
+        });
+        expect(await snapshot(p, c)).toEqual({ checkpoint: 8n, docs: [{ _id: 'a', v: 11, nested: { n: '0.1' } }] });
+        await store.resetProjection?.(p, [c]);
+        if (store.resetProjection) expect(await snapshot(p, c)).toEqual({ checkpoint: -1n, docs: [] });
+      });
+
+      it('never sees half of a batch: a snapshot taken while one is open holds it whole with its checkpoint, or none of it', async () => {
+        const p = fresh('p');
+        const c = fresh();
+        await store.applyBatch(p, 3n, async (batch) => {
+          await batch.collection(c).put({ _id: 'a', v: 1 });
+          await batch.collection(c).put({ _id: 'b', v: 1 });
+        });
+        const before = { checkpoint: 3n, docs: [{ _id: 'a', v: 1 }, { _id: 'b', v: 1 }] };
+        const after = { checkpoint: 4n, docs: [{ _id: 'a', v: 2 }, { _id: 'c', v: 2 }] };
+        let release!: () => void;
+        const gate = new Promise<void>((r) => (release = r));
+        let wrote!: () => void;
+        const halfWritten = new Promise<void>((r) => (wrote = r));
+        const open = store.applyBatch(p, 4n, async (batch) => {
+          await batch.collection(c).upsert('a', { set: { v: 2 } });
+          await batch.collection(c).delete('b');
+          wrote();
+          await gate;
+          await batch.collection(c).put({ _id: 'c', v: 2 });
+        });
+        await halfWritten;
+        const during = snapshot(p, c);
+        await new Promise((r) => setTimeout(r, 50));
+        release();
+        await open;
+        expect([before, after]).toContainEqual(await during);
+        expect(await snapshot(p, c)).toEqual(after);
+      });
+
+      it('stays consistent while batches keep landing, and the store works on after a reader that throws', async () => {
+        const p = fresh('p');
+        const c = fresh();
+        // Batch n moves every document to v = n and adds document n: a consistent view at checkpoint n has n documents, all v = n.
+        const writer = (async () => {
+          for (let n = 1; n <= 20; n++)
+            await store.applyBatch(p, BigInt(n), async (batch) => {
+              for (let i = 1; i < n; i++) await batch.collection(c).upsert(`d${String(i).padStart(2, '0')}`, { set: { v: n } });
+              await batch.collection(c).put({ _id: `d${String(n).padStart(2, '0')}`, v: n });
+            });
+        })();
+        const seen: bigint[] = [];
+        for (let k = 0; k < 15; k++) {
+          const s = await snapshot(p, c);
+          seen.push(s.checkpoint);
+          const n = s.checkpoint < 0n ? 0 : Number(s.checkpoint);
+          expect(s.docs).toEqual(Array.from({ length: n }, (_, i) => ({ _id: `d${String(i + 1).padStart(2, '0')}`, v: n })));
+          await new Promise((r) => setTimeout(r, 1));
+        }
+        await writer;
+        expect(seen).toEqual([...seen].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+        const failed = await store.readSnapshot!(p, c, () => {
+          throw new Error('reader failed');
+        }).catch((e: Error) => e);
+        expect((failed as Error).message).toBe('reader failed');
+        await store.applyBatch(p, 21n, async (batch) => batch.collection(c).put({ _id: 'd21', v: 21 }));
+        const s = await snapshot(p, c);
+        expect(s.checkpoint).toBe(21n);
+        expect(s.docs).toHaveLength(21);
+      });
+    });
+
     describe('projection runner over this store', () => {
       let dir: string;
       let events: SqliteEventStore;

@@ -107,6 +107,28 @@ export class MongoReadStore implements ReadStore {
     }
   }
 
+  /**
+   * A snapshot session (MongoDB 5.0+, replica set): its first read (the checkpoint's find) fixes a cluster time, and
+   * every later read of the session, the collection's find and its getMores included, reads at that time. A batch
+   * lands in one transaction, so the snapshot holds all of it with its checkpoint or none of it.
+   */
+  async readSnapshot<T extends Doc = Doc>(projection: string, collection: string, each: (doc: T) => void): Promise<bigint> {
+    if (!NAME.test(collection)) throw new Error(`Invalid collection name ${collection}`);
+    const session = this.client.startSession({ snapshot: true });
+    try {
+      const checkpoint = await this.getCheckpoint(projection, session);
+      const cursor = this.db.collection(collection).find({}, { session, batchSize: 5000 });
+      try {
+        for await (const doc of cursor) each(doc as unknown as T);
+      } finally {
+        await cursor.close();
+      }
+      return checkpoint;
+    } finally {
+      await session.endSession();
+    }
+  }
+
   async resetCheckpoint(projection: string): Promise<void> {
     await this.db.collection<CheckpointDoc>(CHECKPOINTS).deleteOne({ _id: projection });
   }

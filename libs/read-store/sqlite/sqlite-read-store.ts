@@ -77,6 +77,29 @@ export class SqliteReadStore implements ReadStore {
     });
   }
 
+  /**
+   * A read transaction on this connection (WAL: one snapshot from its first read to COMMIT), taken under the write
+   * lock, so no unit of this connection is open (its uncommitted writes would be visible, and BEGIN would fail), and
+   * run synchronously, so nothing else on this thread uses the connection meanwhile. Another connection's commit (the
+   * projection worker's) lands before or after the snapshot, never inside it.
+   */
+  async readSnapshot<T extends Doc = Doc>(projection: string, collection: string, each: (doc: T) => void): Promise<bigint> {
+    return this.writeLock.run(async () => {
+      this.collection(collection);
+      const docs = this.prepared(`SELECT doc FROM rm_${collection}`).pluck();
+      this.db.exec('BEGIN');
+      try {
+        const row = this.checkpointGet.get(projection) as { position: bigint } | undefined;
+        for (const json of docs.iterate() as IterableIterator<string>) each(JSON.parse(json) as T);
+        this.db.exec('COMMIT');
+        return row ? row.position : -1n;
+      } catch (err) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw err;
+      }
+    });
+  }
+
   private readonly batchContext = new AsyncLocalStorage<boolean>();
 
   async applyBatch(projection: string, position: bigint, apply: (batch: ProjectionBatch, checkpoint: bigint) => Promise<void>, after?: bigint): Promise<BatchOutcome> {
