@@ -73,6 +73,8 @@ export class ThresholdWatcherProcess implements Projection {
       units: d.units ?? 0,
       cost: d.cost ?? '0',
     });
+    // The plan as it stood when the usage was stored: this watcher may run ahead of this thread's plan subscription.
+    await this.plans.catchUpTo(event.position);
     const { limits, thresholds } = await this.limitsFor(d);
     const raised = new Set(doc.raised);
     for (const r of thresholdsReached(limits, thresholds, doc.totals, raised)) {

@@ -23,6 +23,11 @@ export class PlansFacade {
     return this.getPlan(planId);
   }
 
+  /** Resolves once every plan event up to this log position is known here (see PlansService.catchUpTo). */
+  catchUpTo(position: bigint): Promise<void> {
+    return this.plans.catchUpTo(position);
+  }
+
   /** Active plans, cheapest tier first. */
   listPlans(): PlanView[] {
     return this.plans.book.all().filter((p) => p.active).map((p) => clone(p)!);

@@ -32,6 +32,26 @@ export class PlansService implements OnModuleInit, OnModuleDestroy {
     await this.subscription?.caughtUp();
   }
 
+  /** Every plan event at or below this log position is folded into the book. */
+  private knownUpTo = -1n;
+
+  /**
+   * Waits until every plan event up to `position` is folded: a process that follows the log on its own (the
+   * projection worker's alert watcher) decides an event with the plans as they stood when it was stored, not with a
+   * book the plan subscription has not brought that far yet. Costs a comparison once the book is past it.
+   */
+  async catchUpTo(position: bigint): Promise<void> {
+    const sub = this.subscription;
+    if (!sub || position <= this.knownUpTo) return;
+    if (sub.lastPosition >= position) {
+      this.knownUpTo = sub.lastPosition;
+      return;
+    }
+    const head = await this.store.headPosition();
+    await sub.caughtUp();
+    if (head > this.knownUpTo) this.knownUpTo = head;
+  }
+
   async onModuleDestroy(): Promise<void> {
     await this.subscription?.stop();
     this.subscription = null;
