@@ -7,6 +7,7 @@ import type { Projection } from '../../libs/projections';
 import type { ProjectionStatus, RebuildProgress } from '../../libs/projections/projection-runner';
 import type { ReadStore, Update } from '../../libs/read-store/port';
 import { rootLogger } from './logger';
+import { workerExecArgv } from '../../libs/threads/exec-argv';
 import type { ProjectionControl } from './projection-control';
 
 /** Messages from the projection worker (see projector.worker.ts). */
@@ -221,8 +222,9 @@ export class ProjectorWorkerHost implements ProjectionControl {
 /** The worker's file: compiled .js next to this one, or the .ts source run through ts-node (npm scripts, tests). */
 function workerEntry(): { file: string; execArgv: string[] } {
   const js = path.join(__dirname, 'projector.worker.js');
-  if (fs.existsSync(js)) return { file: js, execArgv: process.execArgv };
+  const argv = workerExecArgv();
+  if (fs.existsSync(js)) return { file: js, execArgv: argv };
   const ts = path.join(__dirname, 'projector.worker.ts');
-  const hasTsNode = process.execArgv.some((a) => a.includes('ts-node'));
-  return { file: ts, execArgv: hasTsNode ? process.execArgv : [...process.execArgv, '-r', 'ts-node/register/transpile-only'] };
+  const hasTsNode = argv.some((a) => a.includes('ts-node'));
+  return { file: ts, execArgv: hasTsNode ? argv : [...argv, '-r', 'ts-node/register/transpile-only'] };
 }

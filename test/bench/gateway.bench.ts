@@ -3,8 +3,10 @@
  * through Tollgate (a child process on a temp data dir, metering and event appends on), at 1, 16 and 64 connections,
  * with a 20 ms upstream delay and a 0 ms run for peak throughput; then a streamed run (time to first byte, total).
  * BENCH_SECONDS (default 15) and BENCH_WARMUP (default 3) shorten it; BENCH_CONNS="1,16" picks connection counts.
+ * Tollgate runs as `npm start` runs it: built first (`npm run build`), then dist/ with the same V8 flag; BENCH_SOURCE=1
+ * runs the TypeScript sources through ts-node instead (slower: ts-node loads node:repl and with it node:domain).
  */
-import { ChildProcess, spawn } from 'child_process';
+import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -91,7 +93,8 @@ async function startTollgate(upstream: string): Promise<{ child: ChildProcess; u
   const port = 20000 + Math.floor(Math.random() * 20000);
   const dist = path.join(ROOT, 'dist/src/main.js');
   const prof = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
-  const args = [...prof, ...(fs.existsSync(dist) && process.env.BENCH_DIST ? [dist] : ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'src/main.ts')])];
+  // The V8 flag `npm start` and the image run with (a 64 MB young-generation semi-space).
+  const args = ['--max-semi-space-size=64', ...prof, ...(process.env.BENCH_SOURCE ? ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'src/main.ts')] : [dist])];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, TOLLGATE_ADMIN_KEY: ADMIN, TOLLGATE_MASTER_KEY: '0'.repeat(63) + '1', TOLLGATE_UPSTREAM_OPENAI: upstream, LOG_LEVEL: 'warn', NODE_ENV: 'production' },
@@ -120,6 +123,7 @@ async function call(url: string, method: string, p: string, key: string, body?: 
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 
 async function main() {
+  if (!process.env.BENCH_SOURCE) execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
   const fake = new FakeProvider('openai');
   fake.keepRequests = false;
   await fake.start();

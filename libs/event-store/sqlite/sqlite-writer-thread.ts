@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import type { SyncMode } from '../../sqlite/open-database';
+import { workerExecArgv } from '../../threads/exec-argv';
 import type { EncodedAppend, GroupResult } from './sqlite-appender';
 
 /** Where a group of appends is committed: on the main thread (inline) or on the writer thread. */
@@ -24,7 +25,7 @@ export interface GroupWriter {
  */
 function spawnWriter(file: string, sync: SyncMode | undefined): Worker {
   const ext = path.extname(__filename);
-  if (ext !== '.ts') return new Worker(path.join(__dirname, 'sqlite-writer.worker.js'), { workerData: { file, sync } });
+  if (ext !== '.ts') return new Worker(path.join(__dirname, 'sqlite-writer.worker.js'), { workerData: { file, sync }, execArgv: workerExecArgv() });
   const entry = path.join(__dirname, 'sqlite-writer.worker.ts');
   const boot = `
     const { workerData } = require('worker_threads');
@@ -34,7 +35,7 @@ function spawnWriter(file: string, sync: SyncMode | undefined): Worker {
       m._compile(sources[f], f);
     };
     require(${JSON.stringify(entry)});`;
-  return new Worker(boot, { eval: true, workerData: { file, sync, sources: transpiledSources(entry) }, execArgv: withoutTsNode(process.execArgv) });
+  return new Worker(boot, { eval: true, workerData: { file, sync, sources: transpiledSources(entry) }, execArgv: withoutTsNode(workerExecArgv()) });
 }
 
 let transpiled: Record<string, string> | null = null;
