@@ -217,6 +217,27 @@ export function eventStoreContract(adapter: string, harness: EventStoreHarness):
         }
       });
 
+      it('from the first event of a log opened again, in small batches, delivers every event of its types once and in order among many others', async () => {
+        const s = streamOf();
+        const rare = `Rare${s.replace(/[^a-z0-9]/gi, '')}`;
+        for (let i = 0; i < 10; i++) await store.append(s, [...Array.from({ length: 30 }, () => event('Common')), event(rare, { n: i })]);
+        // Opened again: the log is older than this process (a follower that starts at the beginning, as at boot).
+        store = await harness.reopen(store);
+        const seen: StoredEvent[] = [];
+        const sub = store.subscribeToAll((events) => void seen.push(...events), { types: [rare], batchSize: 3 });
+        try {
+          await waitFor(() => seen.length === 10);
+          await sub.caughtUp();
+          expect(seen.map((e) => e.data)).toEqual(Array.from({ length: 10 }, (_, n) => ({ n })));
+          expect(seen.map((e) => e.position)).toEqual([...seen.map((e) => e.position)].sort((a, b) => (a < b ? -1 : 1)));
+          await store.append(s, [event('Common'), event(rare, { n: 10 })]);
+          await waitFor(() => seen.length === 11);
+          expect(seen[10].data).toEqual({ n: 10 });
+        } finally {
+          await sub.stop();
+        }
+      });
+
       it('does not call the handler again after stop', async () => {
         const s = streamOf();
         let calls = 0;

@@ -338,6 +338,9 @@ export class SqliteEventStore implements EventStore {
       pollIntervalMs: this.options.pollIntervalMs ?? 50,
       types: options.types,
       read: async (after, max) => {
+        // Behind the shared tail, SQLite skips the other types (no row of them is decoded): a plan or price follower
+        // that starts near the log's beginning costs one scan, not a JSON parse of every usage event after it.
+        if (options.types && (this.tailSize <= 0 || after < this.tailFrom)) return this.readTypes(after, max, options.types);
         // Filtered reads must still advance past non-matching events: read the raw window, filter, report its end.
         const { window, end } = this.readWindow(after, max);
         return { events: wanted ? window.filter((e) => wanted.has(e.type)) : window, end, full: window.length >= max };
@@ -351,6 +354,26 @@ export class SqliteEventStore implements EventStore {
     this.subscriptions.add(sub);
     sub.start();
     return sub;
+  }
+
+  private readonly typedReads = new Map<string, Database.Statement>();
+
+  /**
+   * Up to `max` events of the given types after `after`, up to the head as it stands now; `end` is the last one's
+   * position when the read was full, else that head (every event of those types up to it was read).
+   */
+  private readTypes(after: bigint, max: number, types: readonly string[]): { events: StoredEvent[]; end: bigint; full: boolean } {
+    const key = types.join('\u0000');
+    let stmt = this.typedReads.get(key);
+    if (!stmt) {
+      stmt = this.db.prepare(`SELECT * FROM events WHERE position > ? AND position <= ? AND type IN (${types.map(() => '?').join(', ')}) ORDER BY position ASC LIMIT ?`).safeIntegers(true);
+      this.typedReads.set(key, stmt);
+    }
+    const head = (this.stmt.head.get() as { head: bigint | null }).head ?? -1n;
+    if (head <= after) return { events: [], end: after, full: false };
+    const events = (stmt.all(after, head, ...types, max) as Row[]).map(toStored);
+    const full = events.length >= max;
+    return { events, end: full ? events[events.length - 1].position : head, full };
   }
 
   async headPosition(): Promise<bigint> {
