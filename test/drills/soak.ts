@@ -26,7 +26,8 @@ async function main(): Promise<void> {
   const clients = Number(process.env.SOAK_CLIENTS ?? 8);
   const upstream = new FaultUpstream({ defaultDelayMs: 5 });
   await upstream.start();
-  const cluster = await Cluster.start({ instances: 1, env: { TOLLGATE_UPSTREAM_OPENAI: upstream.url }, sqliteSync: 'full' });
+  // With the V8 flag `npm start` and the image use (a 64 MB young-generation semi-space): its memory is part of the soak.
+  const cluster = await Cluster.start({ instances: 1, env: { TOLLGATE_UPSTREAM_OPENAI: upstream.url, NODE_OPTIONS: '--max-semi-space-size=64' }, sqliteSync: 'full' });
   const inst = cluster.instances[0];
   const t = await setupTenant(inst, cluster.adminKey, { tenantId: 'soak', planId: 'soak-plan', limits: {} });
   process.stdout.write(`soak: ${minutes} min, ${clients} clients, data in ${cluster.dataDir}\n`);
