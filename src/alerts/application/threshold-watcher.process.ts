@@ -2,6 +2,7 @@ import { Projection } from '../../../libs/projections';
 import { StoredEvent } from '../../../libs/event-store/port';
 import { ProjectionBatch, ReadStore } from '../../../libs/read-store/port';
 import { costToJson } from '../../../libs/money';
+import { isoTime } from '../../../libs/clock';
 import type { UsageRecordedData } from '../../metering';
 import type { PlansFacade } from '../../plans';
 import type { SubscriptionsFacade } from '../../subscriptions';
@@ -25,7 +26,7 @@ export interface TrackerDoc {
 }
 
 export const trackerId = (tenantId: string, userId: string, periodStart: string) => `${tenantId}|${userId}|${periodStart}`;
-export const isoTime = (s: string) => new Date(s).toISOString();
+export { isoTime };
 export const DEFAULT_THRESHOLDS = [80, 90, 100];
 
 /**

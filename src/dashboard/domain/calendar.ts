@@ -1,7 +1,9 @@
+import { isoTime } from '../../../libs/clock';
+
 /** UTC calendar buckets: days "YYYY-MM-DD" and months "YYYY-MM". */
 export const DAY_MS = 86_400_000;
 
-export const dayKey = (d: Date | string): string => new Date(d).toISOString().slice(0, 10);
+export const dayKey = (d: Date | string): string => (typeof d === 'string' ? isoTime(d) : d.toISOString()).slice(0, 10);
 export const monthKey = (d: Date | string): string => new Date(d).toISOString().slice(0, 7);
 export const dayStart = (key: string): Date => new Date(`${key}T00:00:00.000Z`);
 

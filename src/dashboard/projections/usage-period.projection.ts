@@ -1,4 +1,5 @@
 import { StoredEvent } from '../../../libs/event-store/port';
+import { isoTime } from '../../../libs/clock';
 import { Projection, UserVersions } from '../../../libs/projections';
 import { ProjectionBatch, ReadStore } from '../../../libs/read-store/port';
 import { addUsage, emptyTotals, UsageTotals } from '../../alerts';
@@ -18,7 +19,7 @@ export interface PeriodDoc extends UsageTotals {
   last_occurred_at: string;
 }
 
-export const periodId = (tenantId: string, userId: string, periodStart: string) => `${tenantId}|${userId}|${new Date(periodStart).toISOString()}`;
+export const periodId = (tenantId: string, userId: string, periodStart: string) => `${tenantId}|${userId}|${isoTime(periodStart)}`;
 
 /** The dashboard's period totals: one document read per dashboard, whatever the number of calls. */
 export class UsagePeriodProjection implements Projection {
@@ -43,13 +44,13 @@ export class UsagePeriodProjection implements Projection {
     const totals: UsageTotals = addUsage(doc ?? emptyTotals(), { provider: d.provider, tokens: (d.input_tokens ?? 0) + (d.output_tokens ?? 0), units: d.units ?? 0, cost: d.cost ?? '0' });
     const errors = { ...(doc?.errors ?? {}) };
     if (d.status >= 400) errors[d.provider] = (errors[d.provider] ?? 0) + 1;
-    const occurred = new Date(d.occurred_at).toISOString();
+    const occurred = isoTime(d.occurred_at);
     await periods.put({
       _id: id,
       tenant_id: d.tenant_id,
       user_id: d.user_id,
-      period_start: new Date(d.period_start).toISOString(),
-      period_end: new Date(d.period_end).toISOString(),
+      period_start: isoTime(d.period_start),
+      period_end: isoTime(d.period_end),
       calls: totals.calls,
       tokens: totals.tokens,
       units: totals.units,

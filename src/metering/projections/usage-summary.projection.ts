@@ -1,5 +1,6 @@
 import { StoredEvent } from '../../../libs/event-store/port';
 import { exactString, Money } from '../../../libs/money';
+import { isoTime } from '../../../libs/clock';
 import { Projection } from '../../../libs/projections';
 import { ProjectionBatch, ReadStore } from '../../../libs/read-store/port';
 import type { MeteringEvent, UsageRecordedData, UsageRefusedData } from '../contracts';
@@ -35,9 +36,7 @@ export interface UsageSummaryDoc {
   last_at: string;
 }
 
-const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-/** Normalises a time to toISOString() form (the common case, already normalised, costs a regex test). */
-export const isoTime = (s: string) => (ISO.test(s) ? s : new Date(s).toISOString());
+export { isoTime };
 
 export const summaryId = (tenantId: string, userId: string, periodStart: string) => `${tenantId}|${userId}|${isoTime(periodStart)}`;
 

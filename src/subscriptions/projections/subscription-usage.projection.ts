@@ -3,6 +3,7 @@ import { StoredEvent } from '../../../libs/event-store/port';
 import { Projection } from '../../../libs/projections';
 import { ProjectionBatch, ReadStore } from '../../../libs/read-store/port';
 import { Money } from '../../../libs/money';
+import { isoTime } from '../../../libs/clock';
 import type { UsageRecordedData } from '../../metering';
 
 export const SUBSCRIPTION_USAGE = 'subscription_usage';
@@ -28,7 +29,7 @@ export type DailyUsageDoc = {
   tokens: number;
 };
 
-export const periodUsageId = (tenantId: string, userId: string, periodStart: string) => `${tenantId}/${userId}/${new Date(periodStart).toISOString()}`;
+export const periodUsageId = (tenantId: string, userId: string, periodStart: string) => `${tenantId}/${userId}/${isoTime(periodStart)}`;
 export const dailyUsageId = (tenantId: string, userId: string, day: string) => `${tenantId}/${userId}/${day}`;
 
 /** Tokens of a call: the whole prompt plus the output (reasoning is part of output; cache tokens part of input). */
@@ -57,7 +58,7 @@ export class SubscriptionUsageProjection implements Projection {
       _id: id,
       tenant_id: d.tenant_id,
       user_id: d.user_id,
-      period_start: new Date(d.period_start).toISOString(),
+      period_start: isoTime(d.period_start),
       calls: 0,
       tokens: 0,
       cost: '0',
