@@ -75,21 +75,22 @@ export class ProxyService implements OnModuleDestroy {
       });
     } catch (err) {
       if (clientGone) return this.settle(gc, { status: 499, complete: false, streamed: false, meter: null, json: null, headerUsage: null });
-      if (isHeadersTimeout(err)) {
-        const seconds = this.config.upstreamTimeoutsMs[gc.provider] / 1000;
-        this.log.warn({ provider: gc.provider, request_id: gc.requestId, timeout_ms: this.config.upstreamTimeoutsMs[gc.provider] }, 'upstream timed out');
-        const a = gatewayAnswer(gc.adapter, 'upstream', 504, `${gc.provider} did not answer within ${seconds} s (TOLLGATE_UPSTREAM_TIMEOUT_MS); Tollgate stopped waiting.`);
-        res.writeHead(a.status, a.headers);
-        res.end(a.body);
-        // The provider had the call and may bill its prompt: recorded with the estimated input, marked estimated.
-        return this.settle(gc, { status: 504, complete: false, streamed: false, meter: null, json: null, headerUsage: null });
-      }
-      this.log.warn({ provider: gc.provider, err: (err as Error).message, request_id: gc.requestId }, 'upstream unreachable');
-      const a = gatewayAnswer(gc.adapter, 'upstream', 502, `Tollgate could not reach ${gc.provider}: ${(err as Error).message}`);
+      const timeoutMs = this.config.upstreamTimeoutsMs[gc.provider];
+      const timedOut = isHeadersTimeout(err);
+      this.log.warn({ provider: gc.provider, err: (err as Error).message, request_id: gc.requestId, ...(timedOut ? { timeout_ms: timeoutMs } : {}) }, timedOut ? 'upstream timed out' : 'upstream unreachable');
+      const a = timedOut
+        ? gatewayAnswer(gc.adapter, 'upstream', 504, `${gc.provider} did not answer within ${timeoutMs / 1000} s (TOLLGATE_UPSTREAM_TIMEOUT_MS); Tollgate stopped waiting.`)
+        : gatewayAnswer(gc.adapter, 'upstream', 502, `Tollgate could not reach ${gc.provider}: ${(err as Error).message}`);
       res.writeHead(a.status, a.headers);
       res.end(a.body);
-      // The provider never saw the call: recorded as a failed call that used nothing.
-      return this.settle(gc, { status: 502, complete: true, streamed: false, meter: null, json: null, headerUsage: { units: 0 } });
+      return this.settle(
+        gc,
+        timedOut
+          ? // The provider had the call and may bill its prompt: recorded with the estimated input, marked estimated.
+            { status: 504, complete: false, streamed: false, meter: null, json: null, headerUsage: null }
+          : // The provider never saw the call: recorded as a failed call that used nothing.
+            { status: 502, complete: true, streamed: false, meter: null, json: null, headerUsage: { units: 0 } },
+      );
     }
 
     const status = upstream.statusCode;

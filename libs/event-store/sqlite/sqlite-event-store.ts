@@ -123,7 +123,7 @@ export class SqliteEventStore implements EventStore {
         head: this.db.prepare('SELECT max(position) AS head FROM events').safeIntegers(true),
       };
       this.tailSize = options.tailSize ?? 50_000;
-      const head = (this.stmt.head.get() as { head: bigint | null }).head ?? -1n;
+      const head = this.head();
       this.tailFrom = this.tailTo = head;
       // Opened after this thread's connection, so a corrupt, unwritable or locked file fails above, synchronously.
       // An in-memory database cannot be shared with another connection: it always commits inline.
@@ -287,7 +287,7 @@ export class SqliteEventStore implements EventStore {
     if (this.tailSize > 0 && after >= this.tailFrom) {
       if (after === this.tailTo) {
         const now = Date.now();
-        if (this.tailMovedLocally && now - this.fileCheckedAt < (this.options.pollIntervalMs ?? 50)) return { window: [], end: after };
+        if (this.tailMovedLocally && now - this.fileCheckedAt < this.pollIntervalMs) return { window: [], end: after };
         this.fileCheckedAt = now;
         this.tailMovedLocally = false;
         const rows = this.stmt.readAll.all(this.tailTo, Math.max(max, 500)) as Row[];
@@ -335,7 +335,7 @@ export class SqliteEventStore implements EventStore {
     const sub = new PollingSubscription({
       after: options.after ?? -1n,
       batchSize: options.batchSize ?? 500,
-      pollIntervalMs: this.options.pollIntervalMs ?? 50,
+      pollIntervalMs: this.pollIntervalMs,
       types: options.types,
       read: async (after, max) => {
         // Behind the shared tail, SQLite skips the other types (no row of them is decoded): a plan or price follower
@@ -369,7 +369,7 @@ export class SqliteEventStore implements EventStore {
       stmt = this.db.prepare(`SELECT * FROM events WHERE position > ? AND position <= ? AND type IN (${types.map(() => '?').join(', ')}) ORDER BY position ASC LIMIT ?`).safeIntegers(true);
       this.typedReads.set(key, stmt);
     }
-    const head = (this.stmt.head.get() as { head: bigint | null }).head ?? -1n;
+    const head = this.head();
     if (head <= after) return { events: [], end: after, full: false };
     const events = (stmt.all(after, head, ...types, max) as Row[]).map(toStored);
     const full = events.length >= max;
@@ -377,8 +377,16 @@ export class SqliteEventStore implements EventStore {
   }
 
   async headPosition(): Promise<bigint> {
-    const row = this.stmt.head.get() as { head: bigint | null };
-    return row.head ?? -1n;
+    return this.head();
+  }
+
+  private head(): bigint {
+    return (this.stmt.head.get() as { head: bigint | null }).head ?? -1n;
+  }
+
+  /** How often a subscription looks for other processes' appends (and the least time between two such looks). */
+  private get pollIntervalMs(): number {
+    return this.options.pollIntervalMs ?? 50;
   }
 
   async ping(): Promise<void> {

@@ -4,7 +4,7 @@ import { APP_CONFIG, AppConfig, rootLogger } from '../../shell';
 import { SubscriptionsFacade } from '../../subscriptions';
 import { describeRenewal } from '../domain/alert-wording';
 import { RaiseAlertHandler } from './raise-alert.handler';
-import { isoTime } from './threshold-watcher.process';
+import { isoTime } from '../../../libs/clock';
 
 /** A renewal notice goes out when the period ends within this many days. */
 export const RENEWAL_NOTICE_DAYS = 3;

@@ -26,7 +26,6 @@ export interface TrackerDoc {
 }
 
 export const trackerId = (tenantId: string, userId: string, periodStart: string) => `${tenantId}|${userId}|${periodStart}`;
-export { isoTime };
 export const DEFAULT_THRESHOLDS = [80, 90, 100];
 
 /**

@@ -3,14 +3,14 @@ import { Inject, Injectable, OnApplicationBootstrap, OnModuleDestroy, Optional }
 import { EVENT_STORE, EventStore, StoredEvent, Subscription } from '../../../libs/event-store/port';
 import { READ_STORE, ReadStore } from '../../../libs/read-store/port';
 import { Money } from '../../../libs/money';
+import { isoTime } from '../../../libs/clock';
 import type { UsageRecordedData } from '../contracts';
 import { PeriodUsageState } from '../domain/limit-decision';
 import { countedFromSummary } from '../domain/ledger-seed';
 import { applyDelta, countedTokens, emptyTotals, UsageDelta, UsageTotals } from '../domain/usage-totals';
-import { USAGE_SUMMARIES, UsageSummaryDoc } from '../projections/usage-summary.projection';
+import { USAGE_SUMMARIES, USAGE_SUMMARIES_PROJECTION, UsageSummaryDoc } from '../projections/usage-summary.projection';
 
-/** The usage_summaries projection's name (UsageSummaryProjection.name): its checkpoint says what the documents hold. */
-export const USAGE_SUMMARIES_PROJECTION = 'usage-summaries';
+export { USAGE_SUMMARIES_PROJECTION };
 
 /** Where the ledger started at boot: seeded from usage_summaries at a checkpoint, or folded from the first event. */
 export interface LedgerBoot {
@@ -26,18 +26,7 @@ export interface LedgerBoot {
   ms: number;
 }
 
-export const periodKey = (tenantId: string, userId: string, periodStart: string) => `${tenantId}|${userId}|${iso(periodStart)}`;
-
-const isoCache = new Map<string, string>();
-function iso(s: string): string {
-  let v = isoCache.get(s);
-  if (v === undefined) {
-    v = new Date(s).toISOString();
-    if (isoCache.size > 10_000) isoCache.clear();
-    isoCache.set(s, v);
-  }
-  return v;
-}
+export const periodKey = (tenantId: string, userId: string, periodStart: string) => `${tenantId}|${userId}|${isoTime(periodStart)}`;
 
 /**
  * The enforcement state, in memory: per tenant, user and period, what recorded calls used (counted) and what calls in

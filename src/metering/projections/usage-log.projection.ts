@@ -2,7 +2,7 @@ import { StoredEvent } from '../../../libs/event-store/port';
 import { Projection } from '../../../libs/projections';
 import { ProjectionBatch, ReadStore } from '../../../libs/read-store/port';
 import type { MeteringEvent } from '../contracts';
-import { isoTime } from './usage-summary.projection';
+import { isoTime } from '../../../libs/clock';
 
 export const API_USAGE_LOGS = 'api_usage_logs';
 

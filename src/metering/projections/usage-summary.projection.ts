@@ -9,6 +9,8 @@ import { countedTokens, ProviderCounts } from '../domain/usage-totals';
 import type { PeriodUsage, ProviderPeriodUsage } from '../application/admission';
 
 export const USAGE_SUMMARIES = 'usage_summaries';
+/** The projection's name: its checkpoint says what the usage_summaries documents hold. */
+export const USAGE_SUMMARIES_PROJECTION = 'usage-summaries';
 
 export interface ProviderSummary extends ProviderCounts {
   /** Calls per latency bucket ({bucket index: calls}, buckets of LATENCY_BUCKETS_MS), calls without a latency left out. */
@@ -36,7 +38,6 @@ export interface UsageSummaryDoc {
   last_at: string;
 }
 
-export { isoTime };
 
 export const summaryId = (tenantId: string, userId: string, periodStart: string) => `${tenantId}|${userId}|${isoTime(periodStart)}`;
 
@@ -167,7 +168,7 @@ const CACHE_LIMIT = 50_000;
  * and summaries are read from the store again.
  */
 export class UsageSummaryProjection implements Projection {
-  readonly name = 'usage-summaries';
+  readonly name = USAGE_SUMMARIES_PROJECTION;
   /** The summary cache follows only batches this instance applied: another thread has nothing to learn. */
   readonly afterCommitReads = false as const;
   readonly eventTypes = ['UsageRecorded', 'UsageRefused'] as const;
