@@ -1,4 +1,4 @@
-import { createHash } from 'crypto';
+import { createHash, hash as digest } from 'crypto';
 
 /**
  * Name-based ids: the same name always gives the same id, so appending an event under such an id is idempotent.
@@ -7,7 +7,7 @@ import { createHash } from 'crypto';
 
 /** RFC 4122 version 5 (SHA-1, name-based) UUID of `name` in `namespace` (16 bytes). */
 export function uuidV5(name: string, namespace: Buffer): string {
-  const hash = createHash('sha1').update(namespace).update(name, 'utf8').digest();
+  const hash = digest('sha1', Buffer.concat([namespace, Buffer.from(name, 'utf8')]), 'buffer');
   hash[6] = (hash[6] & 0x0f) | 0x50;
   hash[8] = (hash[8] & 0x3f) | 0x80;
   const h = hash.toString('hex', 0, 16);

@@ -9,7 +9,7 @@ import { gatewayAnswer } from './provider-errors';
 import type { StreamMeter, Usage } from './providers';
 import { SseSplitter } from './sse';
 import { countTokens } from './tokens';
-import { isHeadersTimeout, UpstreamClient } from './upstream-client';
+import { CallAbort, isHeadersTimeout, UpstreamClient } from './upstream-client';
 
 /** JSON bodies larger than this are passed through without reading usage from them (none of the providers' are). */
 const MAX_JSON_TAP = 32 * 1024 * 1024;
@@ -54,7 +54,7 @@ export class ProxyService implements OnModuleDestroy {
     const headers = forwardHeaders(incoming);
     gc.adapter.setKey(headers, gc.upstreamKey);
     if (gc.body) headers['content-length'] = String(gc.body.length);
-    const abort = new AbortController();
+    const abort = new CallAbort();
     let clientGone = false;
     res.once('close', () => {
       if (!res.writableEnded) {
@@ -70,7 +70,7 @@ export class ProxyService implements OnModuleDestroy {
         path: gc.upstreamPath,
         headers,
         body: gc.body,
-        signal: abort.signal,
+        signal: abort,
         timeoutMs: this.config.upstreamTimeoutsMs[gc.provider],
       });
     } catch (err) {
@@ -171,9 +171,14 @@ export class ProxyService implements OnModuleDestroy {
     });
   }
 
-  /** Works out what the call used and records it (its reservation is released by record). Never throws. */
+  /**
+   * Works out what the call used and records it (its reservation is released by record). Never throws. The work
+   * starts in the event loop's check phase, after the I/O callbacks of this turn: answers that arrived together (a
+   * burst) are all passed on to their clients before any of them is priced and appended.
+   */
   private settle(gc: GatewayCall, o: Outcome): void {
-    const p = this.record(gc, o)
+    const p = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.record(gc, o))
       .catch((err) => this.log.error({ err: (err as Error).message, request_id: gc.requestId, provider: gc.provider }, 'recording a gateway call failed'))
       .finally(() => this.pending.delete(p));
     this.pending.add(p);

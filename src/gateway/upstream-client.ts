@@ -1,4 +1,18 @@
+import { EventEmitter } from 'events';
 import { Dispatcher, Pool } from 'undici';
+
+/**
+ * Cancels an upstream request when the client goes away: undici takes an EventEmitter that emits 'abort' as a signal.
+ * One per call, so it is a plain emitter (an AbortController costs about 2 µs to make, and more to listen to).
+ */
+export class CallAbort extends EventEmitter {
+  aborted = false;
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.emit('abort');
+  }
+}
 
 /** Errors that mean the request never reached the provider's application: safe to try once more. */
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
@@ -9,7 +23,7 @@ export interface UpstreamRequest {
   path: string;
   headers: Record<string, string>;
   body: Buffer | undefined;
-  signal?: AbortSignal;
+  signal?: CallAbort | AbortSignal;
   /** Longest wait for the response headers, then between two body chunks (ms); the pool's defaults otherwise. */
   timeoutMs?: number;
 }

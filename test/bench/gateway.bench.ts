@@ -5,6 +5,8 @@
  * BENCH_SECONDS (default 15) and BENCH_WARMUP (default 3) shorten it; BENCH_CONNS="1,16" picks connection counts.
  * Tollgate runs as `npm start` runs it: built first (`npm run build`), then dist/ with the same V8 flag; BENCH_SOURCE=1
  * runs the TypeScript sources through ts-node instead (slower: ts-node loads node:repl and with it node:domain).
+ * Each connection count also runs a bare proxy (`bare-proxy.ts`: Fastify and undici, nothing else) as the floor a
+ * Node proxy pays on this machine; BENCH_FLOOR=0 skips it.
  */
 import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
@@ -113,11 +115,59 @@ async function startTollgate(upstream: string): Promise<{ child: ChildProcess; u
   throw new Error('Tollgate did not start');
 }
 
+/** The bare proxy, transpiled to plain JS (no ts-node in the measured process) and started like Tollgate. */
+async function startBare(upstream: string): Promise<{ child: ChildProcess; url: string }> {
+  const ts = require('typescript') as typeof import('typescript');
+  const src = fs.readFileSync(path.join(__dirname, 'bare-proxy.ts'), 'utf8');
+  const js = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText;
+  const file = path.join(ROOT, 'dist', 'bare-proxy.bench.js');
+  fs.writeFileSync(file, js);
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}/bare`] : []), file], { cwd: ROOT, env: { ...process.env, PORT: String(port), UPSTREAM: upstream }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(url + '/health')).ok) return { child, url };
+    } catch {
+      /* not yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill();
+  throw new Error('the bare proxy did not start');
+}
+
 async function call(url: string, method: string, p: string, key: string, body?: unknown) {
   const r = await fetch(url + p, { method, headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await r.text();
   if (r.status >= 300) throw new Error(`${method} ${p}: ${r.status} ${text}`);
   return text ? JSON.parse(text) : null;
+}
+
+/** CPU time (ms) of each thread of the process, by thread id, with the thread's name. */
+function threadCpu(pid: number): Map<number, { name: string; ms: number }> {
+  const out = new Map<number, { name: string; ms: number }>();
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`).map(Number)) {
+    try {
+      out.set(tid, { name: fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim(), ms: cpuMs(pid, tid) });
+    } catch {
+      /* the thread ended */
+    }
+  }
+  return out;
+}
+
+/** The threads' CPU per request between two snapshots, the busiest first: "HTTP 0.22, t2 0.08, ...". */
+function threadBreakdown(before: Map<number, { name: string; ms: number }>, after: Map<number, { name: string; ms: number }>, pid: number, count: number): string {
+  const rows: [string, number][] = [];
+  for (const [tid, a] of after) {
+    const d = (a.ms - (before.get(tid)?.ms ?? 0)) / Math.max(1, count);
+    if (d >= 0.005) rows.push([tid === pid ? 'HTTP' : `${a.name}#${tid}`, d]);
+  }
+  return rows
+    .sort((x, y) => y[1] - x[1])
+    .map(([n, d]) => `${n} ${d.toFixed(3)}`)
+    .join(', ');
 }
 
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
@@ -128,6 +178,7 @@ async function main() {
   fake.keepRequests = false;
   await fake.start();
   const tg = await startTollgate(fake.url);
+  const bare = process.env.BENCH_FLOOR === '0' ? null : await startBare(fake.url);
   try {
     await call(tg.url, 'POST', '/api/admin/tenants', ADMIN, { tenant_id: 'bench', name: 'Bench' });
     const tenantKey = (await call(tg.url, 'POST', '/api/admin/tenants/bench/keys', ADMIN, { role: 'tenant' })).key;
@@ -151,8 +202,14 @@ async function main() {
           await load(through.origin, through.path, through.headers, c, WARMUP);
         }
         const d = await load(direct.origin, direct.path, direct.headers, c, SECONDS);
+        let b: Run | null = null;
+        if (bare) {
+          if (WARMUP > 0) await load(bare.url, through.path, direct.headers, c, WARMUP);
+          b = await load(bare.url, through.path, direct.headers, c, SECONDS);
+        }
         const cpu0 = cpuMs(tg.child.pid!);
         const main0 = cpuMs(tg.child.pid!, tg.child.pid!);
+        const threads0 = threadCpu(tg.child.pid!);
         const t = await load(through.origin, through.path, through.headers, c, SECONDS);
         const cpuPerReq = (cpuMs(tg.child.pid!) - cpu0) / Math.max(1, t.count);
         const mainPerReq = (cpuMs(tg.child.pid!, tg.child.pid!) - main0) / Math.max(1, t.count);
@@ -160,6 +217,8 @@ async function main() {
           `${String(c).padStart(5)} | ${f(d.rps, 0).padStart(10)} ${f(d.p50)} ${f(d.p90)} ${f(d.p99)} | ${f(t.rps, 0).padStart(12)} ${f(t.p50)} ${f(t.p90)} ${f(t.p99)} | ${f(t.p50 - d.p50).padStart(9)} ${f(t.p90 - d.p90)} ${f(t.p99 - d.p99)} | ${f((100 * t.rps) / d.rps, 1).padStart(7)}% | ${f(cpuPerReq, 3)} ms (HTTP thread ${f(mainPerReq, 3)} ms)` +
             (d.errors || t.errors ? `  (errors: direct ${d.errors}, tollgate ${t.errors})` : ''),
         );
+        if (process.env.BENCH_THREADS) console.log(`      | CPU ms per request by thread: ${threadBreakdown(threads0, threadCpu(tg.child.pid!), tg.child.pid!, t.count)}`);
+        if (b) console.log(`      | floor: a bare Fastify + undici proxy ${f(b.rps, 0).padStart(6)} rps | ${f(b.p50)} ${f(b.p90)} ${f(b.p99)} | added ${f(b.p50 - d.p50)} ${f(b.p90 - d.p90)} ${f(b.p99 - d.p99)} | ${f((100 * b.rps) / d.rps, 1)}%` + (b.errors ? ` (errors ${b.errors})` : ''));
       }
     }
 
@@ -178,6 +237,7 @@ async function main() {
   } finally {
     tg.child.kill('SIGTERM');
     await new Promise((r) => tg.child.once('exit', r));
+    bare?.child.kill('SIGTERM');
     await fake.stop();
     fs.rmSync(tg.dataDir, { recursive: true, force: true });
   }

@@ -2,7 +2,7 @@ import Decimal from 'decimal.js';
 import { AppError } from '../../../libs/errors';
 import { Money } from '../../../libs/money';
 import { describeAlert } from './alert-wording';
-import { UsageTotals, usageOfLimit } from './limit-usage';
+import { UsageTotals, usageCountOfLimit, usageOfLimit } from './limit-usage';
 import { Severity, severityFor } from './severity';
 
 /** Stored event shapes (frozen: add an upcaster rather than edit a field). */
@@ -131,15 +131,22 @@ export function thresholdsReached(
   alreadyRaised: ReadonlySet<string>,
 ): ThresholdReached[] {
   const out: ThresholdReached[] = [];
+  const ascending = thresholds.length > 1 ? [...thresholds].sort((a, b) => a - b) : thresholds;
   for (const [limit, limitValue] of Object.entries(limits)) {
     if (typeof limitValue !== 'number' || !(limitValue > 0)) continue;
-    const value = usageOfLimit(limit, totals);
-    if (value.lte(0)) continue;
-    for (const threshold of [...thresholds].sort((a, b) => a - b)) {
+    if (ascending.every((t) => alreadyRaised.has(thresholdKey(limit, t)))) continue;
+    const count = usageCountOfLimit(limit, totals);
+    const value = count ?? usageOfLimit(limit, totals);
+    if (typeof value === 'number' ? value <= 0 : value.lte(0)) continue;
+    for (const threshold of ascending) {
+      // Below this threshold is below every higher one too.
+      if (typeof value === 'number' && Number.isSafeInteger(limitValue * threshold)) {
+        if (value * 100 < limitValue * threshold) break;
+      } else if (new Money(value).lt(new Money(limitValue).times(threshold).div(100))) break;
       if (alreadyRaised.has(thresholdKey(limit, threshold))) continue;
-      if (value.lt(new Money(limitValue).times(threshold).div(100))) continue;
       const severity = severityFor(threshold);
-      out.push({ limit, threshold, value, limit_value: limitValue, severity, ...describeAlert(limit, severity, value, limitValue) });
+      const exact = new Money(value);
+      out.push({ limit, threshold, value: exact, limit_value: limitValue, severity, ...describeAlert(limit, severity, exact, limitValue) });
     }
   }
   return out;

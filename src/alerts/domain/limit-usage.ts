@@ -1,5 +1,5 @@
 import Decimal from 'decimal.js';
-import { Money } from '../../../libs/money';
+import { Money, plusExact } from '../../../libs/money';
 
 /** Usage totals of one user in one period, as the alerts and the dashboard count them. */
 export interface UsageTotals {
@@ -29,10 +29,10 @@ export function addUsage(t: UsageTotals, inc: UsageIncrement): UsageTotals {
     calls: t.calls + 1,
     tokens: t.tokens + inc.tokens,
     units: t.units + inc.units,
-    cost: new Money(t.cost).plus(inc.cost).toFixed(),
+    cost: plusExact(t.cost, inc.cost),
     providers: {
       ...t.providers,
-      [inc.provider]: { calls: p.calls + 1, tokens: p.tokens + inc.tokens, units: p.units + inc.units, cost: new Money(p.cost).plus(inc.cost).toFixed() },
+      [inc.provider]: { calls: p.calls + 1, tokens: p.tokens + inc.tokens, units: p.units + inc.units, cost: plusExact(p.cost, inc.cost) },
     },
   };
 }
@@ -53,6 +53,14 @@ export function limitSubject(limitKey: string): LimitSubject | null {
   if (!m) return null;
   const provider = m[1] === 'total' ? null : m[1];
   return { provider, measure: m[2] as LimitSubject['measure'] };
+}
+
+/** The usage of a count limit (calls, tokens, units) as a number; null for a cost limit or an unknown key. */
+export function usageCountOfLimit(limitKey: string, t: UsageTotals): number | null {
+  const s = limitSubject(limitKey);
+  if (!s || s.measure === 'cost') return null;
+  const source = s.provider === null ? t : t.providers[s.provider];
+  return source ? source[s.measure] : 0;
 }
 
 /** The usage of one limit in the totals (a Decimal: exact for cost, whole for counts). */

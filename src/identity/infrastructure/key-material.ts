@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'crypto';
+import { hash, randomBytes, timingSafeEqual } from 'crypto';
 
 /** A new key: `tg_` and 32 random bytes in base64url (43 characters). Shown once, never stored. */
 export function newApiKey(): string {
@@ -9,8 +9,9 @@ export function newKeyId(): string {
   return 'key_' + randomBytes(9).toString('base64url').replace(/[-_]/g, 'x');
 }
 
+/** SHA-256 of the key, hex: what is stored and looked up (crypto.hash: one call, no Hash object per request). */
 export function hashKey(rawKey: string): string {
-  return createHash('sha256').update(rawKey, 'utf8').digest('hex');
+  return hash('sha256', rawKey, 'hex');
 }
 
 /** Constant-time comparison of two hex hashes. */

@@ -32,10 +32,11 @@ function fakeSubscriptions(limits: Record<string, number>) {
     }),
   };
 }
+const exactly = (cost: Money) => ({ cost, exact: cost.toFixed() });
 const fakePricing = {
   // $1 per 1M input tokens, $2 per 1M output tokens, $0.001 a unit.
   quote: (_p: string, model: string, u: { input_tokens: number; output_tokens: number; units: number }) => ({
-    cost: new Money(u.input_tokens).times('0.000001').plus(new Money(u.output_tokens).times('0.000002')).plus(new Money(u.units).times('0.001')),
+    ...exactly(new Money(u.input_tokens).times('0.000001').plus(new Money(u.output_tokens).times('0.000002')).plus(new Money(u.units).times('0.001'))),
     price_version: 'test@1',
     price_source: model === 'unknown' ? ('fallback' as const) : ('catalog' as const),
     model_key: model,

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { exactString, Money } from '../../../libs/money';
+import { Money } from '../../../libs/money';
 import { READ_STORE, ReadStore } from '../../../libs/read-store/port';
 import { PricingFacade } from '../../pricing';
 import { SubscriptionsFacade } from '../../subscriptions';
@@ -116,18 +116,18 @@ export class MeteringFacade {
       reasoning_tokens: usage.reasoning_tokens ?? 0,
       units: usage.units ?? 0,
     };
-    let cost: Money;
+    let cost: string;
     let price_version: string;
     let price_source: 'catalog' | 'fallback';
     try {
       const q = this.pricing.quote(usage.provider, usage.model, vector, occurred);
-      cost = q.cost;
+      cost = q.exact;
       price_version = q.price_version;
       price_source = q.price_source;
     } catch (err) {
       // A gateway call already happened: record it unpriced rather than lose it (reports are rejected instead).
       if (source === 'report') throw err;
-      cost = new Money(0);
+      cost = '0';
       price_version = 'unpriced';
       price_source = 'fallback';
     }
@@ -140,7 +140,7 @@ export class MeteringFacade {
       operation: usage.operation,
       source,
       ...vector,
-      cost: exactString(cost),
+      cost,
       price_version,
       price_source,
       latency_ms: usage.latency_ms,

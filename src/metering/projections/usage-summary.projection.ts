@@ -1,5 +1,5 @@
 import { StoredEvent } from '../../../libs/event-store/port';
-import { exactString, Money } from '../../../libs/money';
+import { plusExact } from '../../../libs/money';
 import { isoTime } from '../../../libs/clock';
 import { Projection } from '../../../libs/projections';
 import { ProjectionBatch, ReadStore } from '../../../libs/read-store/port';
@@ -87,7 +87,7 @@ export function evolveSummary(doc: UsageSummaryDoc | null, event: MeteringEvent)
       s.plan_id = u.plan_id;
       s.total_calls += 1;
       s.total_tokens += tokens;
-      s.total_cost = exactString(new Money(s.total_cost).plus(u.cost));
+      s.total_cost = plusExact(s.total_cost, u.cost);
       p.calls += 1;
       p.input_tokens += u.input_tokens;
       p.output_tokens += u.output_tokens;
@@ -96,7 +96,7 @@ export function evolveSummary(doc: UsageSummaryDoc | null, event: MeteringEvent)
       p.reasoning_tokens += u.reasoning_tokens;
       p.units += u.units;
       p.tokens += tokens;
-      p.cost = exactString(new Money(p.cost).plus(u.cost));
+      p.cost = plusExact(p.cost, u.cost);
       if (u.status >= 400) {
         s.errors += 1;
         p.errors += 1;

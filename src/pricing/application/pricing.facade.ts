@@ -2,13 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { Money } from '../../../libs/money';
 import { PricingException } from '../../../libs/errors';
 import type { UsageVector } from '../../metering';
-import { costOf } from '../domain/cost';
+import { costExact } from '../domain/cost';
 import { PriceCatalogService } from './price-catalog.service';
 
 /** What a call costs, and the price that said so. */
 export interface PriceQuote {
   /** Exact cost in USD. */
   cost: Money;
+  /** The same cost as an exact decimal string ("0.000045"). */
+  exact: string;
   /** The version of the PriceSet used (`openai/gpt-4o@2025-02-01T00:00:00.000Z#1a2b3c4d`). */
   price_version: string;
   /** `fallback` when the model is unknown and the provider's fallback price was used. */
@@ -28,7 +30,8 @@ export class PricingFacade {
   quote(provider: string, model: string, usage: UsageVector, at: Date): PriceQuote {
     const r = this.catalog.catalog.resolve(provider, model ?? '', at);
     if (!r) throw new PricingException(`No price for provider "${provider}" at ${at.toISOString()}.`, { provider, model, at: at.toISOString() });
-    return { cost: costOf(r.entry.components, { ...ZERO_USAGE, ...usage }), price_version: r.entry.version, price_source: r.price_source, model_key: r.model_key };
+    const exact = costExact(r.entry.components, { ...ZERO_USAGE, ...usage });
+    return { cost: new Money(exact), exact, price_version: r.entry.version, price_source: r.price_source, model_key: r.model_key };
   }
 
   /** The cost of the prompt alone (the pre-call check's estimate). */

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { StoredEvent } from '../../../libs/event-store/port';
 import { Projection } from '../../../libs/projections';
 import { ProjectionBatch, ReadStore } from '../../../libs/read-store/port';
-import { Money } from '../../../libs/money';
+import { plusExact } from '../../../libs/money';
 import { isoTime } from '../../../libs/clock';
 import type { UsageRecordedData } from '../../metering';
 
@@ -67,10 +67,10 @@ export class SubscriptionUsageProjection implements Projection {
     const p = (doc.providers[d.provider] ??= { calls: 0, tokens: 0, cost: '0' });
     p.calls += 1;
     p.tokens += tokens;
-    p.cost = new Money(p.cost).plus(d.cost || 0).toFixed();
+    p.cost = plusExact(p.cost, d.cost || 0);
     doc.calls += 1;
     doc.tokens += tokens;
-    doc.cost = new Money(doc.cost).plus(d.cost || 0).toFixed();
+    doc.cost = plusExact(doc.cost, d.cost || 0);
     await periods.put(doc);
     const day = d.occurred_at.slice(0, 10);
     await batch.collection<DailyUsageDoc>(SUBSCRIPTION_USAGE_DAILY).upsert(dailyUsageId(d.tenant_id, d.user_id, day), {
