@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
-import { randomUUID } from 'crypto';
 import { performance } from 'perf_hooks';
 import { Observable, of } from 'rxjs';
+import { v7 as uuidV7 } from 'uuid';
 import { CLOCK, Clock } from '../../libs/clock';
 import { IdentityFacade } from '../identity';
 import { MeteringFacade } from '../metering';
@@ -58,7 +58,8 @@ export class EnforcementInterceptor implements NestInterceptor {
       const call = adapter.describe({ method: req.method, path, query, body: parsed, rawBody: raw });
       const inputTokens = call.promptText ? countTokens(call.promptText) : 0;
       const at = this.clock.now();
-      const requestId = randomUUID();
+      // Time-ordered: the call's stream and event ids, and its log line, are stored in arrival order (see usageEventId).
+      const requestId = uuidV7();
       const admission = await this.metering.admit({
         tenantId: who.tenantId,
         userId: who.userId,
