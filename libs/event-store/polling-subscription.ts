@@ -9,7 +9,10 @@ export interface PollingSubscriptionOptions {
   /** Reads up to `max` events after `after`; `end` is the position the read covered (it moves past filtered-out events). */
   read: (after: bigint, max: number) => Promise<{ events: StoredEvent[]; end: bigint; full?: boolean }>;
   head: () => Promise<bigint>;
-  /** Emits 'appended' when this process appended: wakes the loop at once instead of waiting for the poll. */
+  /**
+   * Emits 'appended' when this process appended (with the set of types appended, when known): wakes the loop at once
+   * instead of waiting for the poll; a subscription to some types only wakes when one of them was appended.
+   */
   notifier?: EventEmitter;
   handler: SubscriptionHandler;
   /** Under load, the least time between the starts of two handler calls (see SubscribeOptions). */
@@ -30,7 +33,11 @@ export class PollingSubscription implements Subscription {
   private running: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private waiters: Array<{ target: bigint; resolve: () => void; reject: (e: unknown) => void }> = [];
-  private readonly onAppended = () => (this.pausing ? undefined : this.wake?.());
+  private readonly onAppended = (types?: ReadonlySet<string>) => {
+    if (this.pausing) return;
+    if (types && this.o.types && !this.o.types.some((t) => types.has(t))) return;
+    this.wake?.();
+  };
   /** In a pause between batches under load: a local append does not cut it short (caughtUp() and stop() do). */
   private pausing = false;
   private failure: unknown = null;

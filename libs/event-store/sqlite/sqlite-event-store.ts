@@ -98,6 +98,8 @@ export class SqliteEventStore implements EventStore {
   private tailTo = -1n;
   private readonly tailSize: number;
   private notifyScheduled = false;
+  /** Types of the events committed since the last wake-up: a subscription to other types sleeps on. */
+  private appendedTypes = new Set<string>();
   /**
    * When a read last asked the file for events past the tail's end, and whether only this process's commits moved the
    * tail since. Then the file has nothing newer but other processes' appends, which a poll finds: a read at the tail's
@@ -206,6 +208,7 @@ export class SqliteEventStore implements EventStore {
         p.reject(partial);
       }
     });
+    for (const p of batch) for (const ev of p.encoded.events) this.appendedTypes.add(ev.type);
     this.notifyAppended();
   }
 
@@ -230,7 +233,9 @@ export class SqliteEventStore implements EventStore {
     this.notifyScheduled = true;
     setImmediate(() => {
       this.notifyScheduled = false;
-      this.notifier.emit('appended');
+      const types = this.appendedTypes;
+      this.appendedTypes = new Set();
+      this.notifier.emit('appended', types);
     });
   }
 
