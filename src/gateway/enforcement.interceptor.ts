@@ -1,8 +1,8 @@
 import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
 import { performance } from 'perf_hooks';
 import { Observable, of } from 'rxjs';
-import { v7 as uuidV7 } from 'uuid';
 import { CLOCK, Clock } from '../../libs/clock';
+import { uuidV7 } from '../../libs/ids/name-based-uuid';
 import { IdentityFacade } from '../identity';
 import { MeteringFacade } from '../metering';
 import type { ProviderId } from '../shell';
