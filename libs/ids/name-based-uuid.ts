@@ -1,4 +1,4 @@
-import { createHash, hash as digest, randomUUID } from 'crypto';
+import { hash as digest, randomUUID } from 'crypto';
 
 /**
  * Name-based ids: the same name always gives the same id, so appending an event under such an id is idempotent.
@@ -19,7 +19,7 @@ export function uuidV5(name: string, namespace: Buffer): string {
  * seed events were stored under these ids, so the scheme stays as it is.
  */
 export function sha256Uuid(name: string): string {
-  const h = createHash('sha256').update(name).digest('hex');
+  const h = digest('sha256', name, 'hex');
   const variant = ((parseInt(h[16], 16) & 0x3) | 0x8).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

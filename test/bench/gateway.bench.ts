@@ -15,6 +15,7 @@ import * as path from 'path';
 import { performance } from 'perf_hooks';
 import { Pool } from 'undici';
 import { FakeProvider } from '../fakes/fake-provider';
+import { cpuMs, perThread, threadCpu, waitForHealth } from './process-cpu';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
@@ -84,12 +85,6 @@ async function streamed(origin: string, p: string, headers: Record<string, strin
   return { n: ttfb.length, ttfbP50: pct(s(ttfb), 50), ttfbP99: pct(s(ttfb), 99), totalP50: pct(s(total), 50), totalP99: pct(s(total), 99) };
 }
 
-/** CPU time (ms) of the whole process, or of one thread with `tid` (the main thread's tid is the pid). */
-function cpuMs(pid: number, tid?: number): number {
-  const f = fs.readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime in clock ticks (100 Hz)
-}
-
 async function startTollgate(upstream: string): Promise<{ child: ChildProcess; url: string; dataDir: string }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-bench-'));
   const port = 20000 + Math.floor(Math.random() * 20000);
@@ -103,16 +98,8 @@ async function startTollgate(upstream: string): Promise<{ child: ChildProcess; u
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(url + '/health')).ok) return { child, url, dataDir };
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  child.kill();
-  throw new Error('Tollgate did not start');
+  await waitForHealth(url, child, 'Tollgate', 300, 200);
+  return { child, url, dataDir };
 }
 
 /** The bare proxy, transpiled to plain JS (no ts-node in the measured process) and started like Tollgate. */
@@ -125,16 +112,8 @@ async function startBare(upstream: string): Promise<{ child: ChildProcess; url: 
   const port = 20000 + Math.floor(Math.random() * 20000);
   const child = spawn(process.execPath, ['--max-semi-space-size=64', ...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}/bare`] : []), file], { cwd: ROOT, env: { ...process.env, PORT: String(port), UPSTREAM: upstream }, stdio: ['ignore', 'inherit', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(url + '/health')).ok) return { child, url };
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill();
-  throw new Error('the bare proxy did not start');
+  await waitForHealth(url, child, 'the bare proxy', 100, 100);
+  return { child, url };
 }
 
 async function call(url: string, method: string, p: string, key: string, body?: unknown) {
@@ -142,32 +121,6 @@ async function call(url: string, method: string, p: string, key: string, body?: 
   const text = await r.text();
   if (r.status >= 300) throw new Error(`${method} ${p}: ${r.status} ${text}`);
   return text ? JSON.parse(text) : null;
-}
-
-/** CPU time (ms) of each thread of the process, by thread id, with the thread's name. */
-function threadCpu(pid: number): Map<number, { name: string; ms: number }> {
-  const out = new Map<number, { name: string; ms: number }>();
-  for (const tid of fs.readdirSync(`/proc/${pid}/task`).map(Number)) {
-    try {
-      out.set(tid, { name: fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim(), ms: cpuMs(pid, tid) });
-    } catch {
-      /* the thread ended */
-    }
-  }
-  return out;
-}
-
-/** The threads' CPU per request between two snapshots, the busiest first: "HTTP 0.22, t2 0.08, ...". */
-function threadBreakdown(before: Map<number, { name: string; ms: number }>, after: Map<number, { name: string; ms: number }>, pid: number, count: number): string {
-  const rows: [string, number][] = [];
-  for (const [tid, a] of after) {
-    const d = (a.ms - (before.get(tid)?.ms ?? 0)) / Math.max(1, count);
-    if (d >= 0.005) rows.push([tid === pid ? 'HTTP' : `${a.name}#${tid}`, d]);
-  }
-  return rows
-    .sort((x, y) => y[1] - x[1])
-    .map(([n, d]) => `${n} ${d.toFixed(3)}`)
-    .join(', ');
 }
 
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
@@ -217,7 +170,10 @@ async function main() {
           `${String(c).padStart(5)} | ${f(d.rps, 0).padStart(10)} ${f(d.p50)} ${f(d.p90)} ${f(d.p99)} | ${f(t.rps, 0).padStart(12)} ${f(t.p50)} ${f(t.p90)} ${f(t.p99)} | ${f(t.p50 - d.p50).padStart(9)} ${f(t.p90 - d.p90)} ${f(t.p99 - d.p99)} | ${f((100 * t.rps) / d.rps, 1).padStart(7)}% | ${f(cpuPerReq, 3)} ms (HTTP thread ${f(mainPerReq, 3)} ms)` +
             (d.errors || t.errors ? `  (errors: direct ${d.errors}, tollgate ${t.errors})` : ''),
         );
-        if (process.env.BENCH_THREADS) console.log(`      | CPU ms per request by thread: ${threadBreakdown(threads0, threadCpu(tg.child.pid!), tg.child.pid!, t.count)}`);
+        if (process.env.BENCH_THREADS) console.log(`      | CPU ms per request by thread: ${perThread(threads0, threadCpu(tg.child.pid!), tg.child.pid!, t.count)
+              .filter(([, ms]) => ms >= 0.005)
+              .map(([n, ms]) => `${n} ${ms.toFixed(3)}`)
+              .join(', ')}`);
         if (b) console.log(`      | floor: a bare Fastify + undici proxy ${f(b.rps, 0).padStart(6)} rps | ${f(b.p50)} ${f(b.p90)} ${f(b.p99)} | added ${f(b.p50 - d.p50)} ${f(b.p90 - d.p90)} ${f(b.p99 - d.p99)} | ${f((100 * b.rps) / d.rps, 1)}%` + (b.errors ? ` (errors ${b.errors})` : ''));
       }
     }

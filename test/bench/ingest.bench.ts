@@ -16,6 +16,7 @@ import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { buildApp } from '../../src/app.factory';
 import { LazyProjectionRunner, PROJECTION_RUNNER } from '../../src/shell';
+import { perThread, threadCpu } from './process-cpu';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 100);
@@ -23,24 +24,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
 const USERS = Number(process.env.BENCH_USERS ?? 1000);
 const ADMIN_KEY = 'tg_admin_bench_key_0123456789abcdef';
 const TENANT = 'bench-shop';
-
-/** CPU time (ms) of each of this process's threads (Linux /proc), with the thread's name. */
-function threadCpu(): Map<number, { name: string; ms: number }> {
-  const out = new Map<number, { name: string; ms: number }>();
-  try {
-    for (const tid of fs.readdirSync(`/proc/${process.pid}/task`).map(Number)) {
-      try {
-        const f = fs.readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
-        out.set(tid, { name: fs.readFileSync(`/proc/${process.pid}/task/${tid}/comm`, 'utf8').trim(), ms: ((Number(f[11]) + Number(f[12])) * 1000) / 100 });
-      } catch {
-        /* the thread ended */
-      }
-    }
-  } catch {
-    /* no /proc: not Linux */
-  }
-  return out;
-}
 
 const log = (msg: string) => process.stdout.write(`[bench:ingest] ${msg}\n`);
 
@@ -117,7 +100,7 @@ async function main() {
   const runner = app.get<LazyProjectionRunner>(PROJECTION_RUNNER).get();
   const worker = new Worker(CLIENT, { eval: true, workerData: { url, key, events: EVENTS, batch: BATCH, connections: CONNECTIONS, users: USERS, warmup: 5000 } });
   const cpu0 = process.cpuUsage();
-  const threads0 = threadCpu();
+  const threads0 = threadCpu(process.pid);
   const result = await new Promise<any>((resolve, reject) => {
     worker.on('message', (m) => (m.type === 'done' ? resolve(m.result) : m.type === 'error' ? reject(new Error(m.message)) : log('warm-up done, measuring')));
     worker.on('error', reject);
@@ -126,7 +109,7 @@ async function main() {
   const cpu = process.cpuUsage(cpu0);
   await runner.caughtUp(120_000);
   const catchUp = Date.now() - ended;
-  const threads = threadCpu();
+  const threads = threadCpu(process.pid);
   await worker.terminate();
 
   const perSecond = Math.round((result.accepted / result.ms) * 1000);
@@ -134,10 +117,9 @@ async function main() {
   log(`throughput: ${perSecond.toLocaleString('en-US')} events/s accepted and durable (target >= 20,000)`);
   log(`request latency (batch of ${BATCH}): p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms`);
   log(`process CPU: ${((cpu.user + cpu.system) / result.accepted).toFixed(1)} µs per event (Tollgate's thread with its projections, plus the load worker)`);
-  const byThread = [...threads]
-    .map(([tid, t]) => [tid === process.pid ? 'HTTP' : `${t.name}#${tid}`, ((t.ms - (threads0.get(tid)?.ms ?? 0)) * 1000) / result.accepted] as const)
-    .filter(([, us]) => us >= 1)
-    .sort((a, b) => b[1] - a[1]);
+  const byThread = perThread(threads0, threads, process.pid, result.accepted)
+    .map(([n, ms]) => [n, ms * 1000] as const)
+    .filter(([, us]) => us >= 1);
   log(`CPU per event by thread, until caught up: ${byThread.map(([n, us]) => `${n} ${us.toFixed(1)} µs`).join(', ')} (the HTTP thread is the main one; the writer, projector and load worker are the others)`);
   log(`read models caught up ${(catchUp / 1000).toFixed(2)} s after the last response (target <= 2 s)`);
   const status = await runner.status();

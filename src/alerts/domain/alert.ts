@@ -2,7 +2,7 @@ import Decimal from 'decimal.js';
 import { AppError } from '../../../libs/errors';
 import { Money } from '../../../libs/money';
 import { describeAlert } from './alert-wording';
-import { UsageTotals, usageCountOfLimit, usageOfLimit } from './limit-usage';
+import { limitUsage, UsageTotals } from './limit-usage';
 import { Severity, severityFor } from './severity';
 
 /** Stored event shapes (frozen: add an upcaster rather than edit a field). */
@@ -135,8 +135,9 @@ export function thresholdsReached(
   for (const [limit, limitValue] of Object.entries(limits)) {
     if (typeof limitValue !== 'number' || !(limitValue > 0)) continue;
     if (ascending.every((t) => alreadyRaised.has(thresholdKey(limit, t)))) continue;
-    const count = usageCountOfLimit(limit, totals);
-    const value = count ?? usageOfLimit(limit, totals);
+    const used = limitUsage(limit, totals);
+    // Counts compare as numbers; a cost (an exact decimal string) as a Decimal.
+    const value = typeof used === 'number' ? used : new Money(used);
     if (typeof value === 'number' ? value <= 0 : value.lte(0)) continue;
     for (const threshold of ascending) {
       // Below this threshold is below every higher one too.

@@ -55,21 +55,19 @@ export function limitSubject(limitKey: string): LimitSubject | null {
   return { provider, measure: m[2] as LimitSubject['measure'] };
 }
 
-/** The usage of a count limit (calls, tokens, units) as a number; null for a cost limit or an unknown key. */
-export function usageCountOfLimit(limitKey: string, t: UsageTotals): number | null {
+/**
+ * The usage of one limit in the totals as stored: a count (calls, tokens, units) as a number, a cost as its exact
+ * decimal string; 0 for a key Tollgate does not count or a provider without usage.
+ */
+export function limitUsage(limitKey: string, t: UsageTotals): number | string {
   const s = limitSubject(limitKey);
-  if (!s || s.measure === 'cost') return null;
-  const source = s.provider === null ? t : t.providers[s.provider];
-  return source ? source[s.measure] : 0;
+  const source = s && (s.provider === null ? t : t.providers[s.provider]);
+  return source ? source[s!.measure] : 0;
 }
 
 /** The usage of one limit in the totals (a Decimal: exact for cost, whole for counts). */
 export function usageOfLimit(limitKey: string, t: UsageTotals): Decimal {
-  const s = limitSubject(limitKey);
-  if (!s) return new Money(0);
-  const source = s.provider === null ? t : t.providers[s.provider];
-  if (!source) return new Money(0);
-  return new Money(source[s.measure]);
+  return new Money(limitUsage(limitKey, t));
 }
 
 const PROVIDER_NAMES: Record<string, string> = {

@@ -12,8 +12,7 @@ import { PER, PriceComponents, PriceValue, isTiered } from './price';
  * Components the vector cannot carry (audio, image tokens...) cost nothing here.
  */
 export function costOf(components: PriceComponents, usage: UsageVector): Money {
-  const exact = costString(components, usage);
-  return exact !== null ? new Money(exact) : costOfDecimal(components, usage);
+  return new Money(costExact(components, usage));
 }
 
 /** costOf as its exact decimal string ("0.000045"), as events and JSON carry it. */
