@@ -1,4 +1,4 @@
-import { createHash } from 'crypto';
+import { hash } from 'crypto';
 
 /** A usage event an application reports for a call it made itself, after validation and defaults. */
 export interface ReportedUsage {
@@ -99,11 +99,14 @@ export function parseReportedUsage(raw: unknown, providers: readonly string[], n
   };
 }
 
-/** A hash of the canonical payload (fixed field order, defaults applied): the same id with another payload is a conflict. */
+/**
+ * A hash of the canonical payload (fixed field order, defaults applied): the same id with another payload is a conflict.
+ * crypto.hash: one call, no Hash object per event.
+ */
 export function payloadHash(u: ReportedUsage): string {
   const canonical = [
     u.id, u.user_id, u.provider, u.model, u.operation, u.input_tokens, u.output_tokens, u.cache_read_tokens, u.cache_write_tokens,
     u.reasoning_tokens, u.units, u.occurred_at, u.latency_ms, u.status, u.streamed, u.estimated,
   ];
-  return createHash('sha256').update(JSON.stringify(canonical)).digest('hex').slice(0, 32);
+  return hash('sha256', JSON.stringify(canonical), 'hex').slice(0, 32);
 }
