@@ -44,7 +44,8 @@ export function billedToJson(value: Decimal.Value): number {
   return toCents(value).toNumber();
 }
 
-const PLAIN_DECIMAL = /^(\d+)(?:\.(\d+))?$/;
+/** A plain non-negative decimal ("12", "0.0000245"): its integer digits, and its fraction's digits if any. */
+export const PLAIN_DECIMAL = /^(\d+)(?:\.(\d+))?$/;
 
 /**
  * a + b for exact decimal strings (or numbers), as `exactString` writes the sum, without building Decimals: the

@@ -3,7 +3,7 @@
  * an undici pool, forwarding /proxy/openai/... to the upstream and streaming the answer back, with nothing else: no
  * Nest, no keys, no limits, no metering, no events. What this adds over a direct call is what any Node proxy on this
  * machine pays; what Tollgate adds beyond it is Tollgate's own cost.
- * Run as a child of the bench: `node dist/test/bench/bare-proxy.js` with PORT and UPSTREAM set.
+ * Run as a child of the bench: `node dist-bench/test/bench/bare-proxy.js` with PORT and UPSTREAM set.
  */
 import Fastify from 'fastify';
 import { Pool } from 'undici';

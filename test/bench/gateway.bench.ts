@@ -3,8 +3,9 @@
  * through Tollgate (a child process on a temp data dir, metering and event appends on), at 1, 16 and 64 connections,
  * with a 20 ms upstream delay and a 0 ms run for peak throughput; then a streamed run (time to first byte, total).
  * BENCH_SECONDS (default 15) and BENCH_WARMUP (default 3) shorten it; BENCH_CONNS="1,16" picks connection counts.
- * Tollgate runs as `npm start` runs it: built first (`npm run build`), then dist/ with the same V8 flag; BENCH_SOURCE=1
- * runs the TypeScript sources through ts-node instead (slower: ts-node loads node:repl and with it node:domain).
+ * Tollgate runs as `npm start` runs it: compiled first (tsconfig.bench.json: the build's settings, with the benches,
+ * into dist-bench/), then plain JS with the same V8 flag; BENCH_SOURCE=1 runs the TypeScript sources through ts-node
+ * instead (slower: ts-node loads node:repl and with it node:domain).
  * Each connection count also runs a bare proxy (`bare-proxy.ts`: Fastify and undici, nothing else) as the floor a
  * Node proxy pays on this machine; BENCH_FLOOR=0 skips it.
  */
@@ -23,6 +24,8 @@ const CONNS = (process.env.BENCH_CONNS ?? '1,16,64').split(',').map(Number);
 const DELAYS = (process.env.BENCH_DELAYS ?? '20,0').split(',').map(Number);
 const ADMIN = 'tg_admin_bench_key_0123456789abcdef';
 const ROOT = path.resolve(__dirname, '../..');
+/** Where tsconfig.bench.json compiles the app and the benches. */
+const OUT = path.join(ROOT, 'dist-bench');
 
 const BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello in five words.' }] });
 const STREAM_BODY = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello in five words.' }], stream: true });
@@ -88,7 +91,7 @@ async function streamed(origin: string, p: string, headers: Record<string, strin
 async function startTollgate(upstream: string): Promise<{ child: ChildProcess; url: string; dataDir: string }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-bench-'));
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const dist = path.join(ROOT, 'dist/src/main.js');
+  const dist = path.join(OUT, 'src/main.js');
   const prof = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
   // The V8 flag `npm start` and the image run with (a 64 MB young-generation semi-space).
   const args = ['--max-semi-space-size=64', ...prof, ...(process.env.BENCH_SOURCE ? ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'src/main.ts')] : [dist])];
@@ -102,13 +105,9 @@ async function startTollgate(upstream: string): Promise<{ child: ChildProcess; u
   return { child, url, dataDir };
 }
 
-/** The bare proxy, transpiled to plain JS (no ts-node in the measured process) and started like Tollgate. */
+/** The bare proxy, compiled with the app (no ts-node in the measured process) and started like Tollgate. */
 async function startBare(upstream: string): Promise<{ child: ChildProcess; url: string }> {
-  const ts = require('typescript') as typeof import('typescript');
-  const src = fs.readFileSync(path.join(__dirname, 'bare-proxy.ts'), 'utf8');
-  const js = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText;
-  const file = path.join(ROOT, 'dist', 'bare-proxy.bench.js');
-  fs.writeFileSync(file, js);
+  const file = path.join(OUT, 'test/bench/bare-proxy.js');
   const port = 20000 + Math.floor(Math.random() * 20000);
   const child = spawn(process.execPath, ['--max-semi-space-size=64', ...(process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}/bare`] : []), file], { cwd: ROOT, env: { ...process.env, PORT: String(port), UPSTREAM: upstream }, stdio: ['ignore', 'inherit', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
@@ -126,7 +125,7 @@ async function call(url: string, method: string, p: string, key: string, body?: 
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 
 async function main() {
-  if (!process.env.BENCH_SOURCE) execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
+  if (!process.env.BENCH_SOURCE) execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.bench.json')], { cwd: ROOT, stdio: 'inherit' });
   const fake = new FakeProvider('openai');
   fake.keepRequests = false;
   await fake.start();

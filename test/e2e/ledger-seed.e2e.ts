@@ -3,7 +3,8 @@ import { EVENT_STORE, EventStore } from '../../libs/event-store/port';
 import { READ_STORE, ReadStore } from '../../libs/read-store/port';
 import { APP_CONFIG, AppConfig } from '../../src/shell';
 import { createLogger } from '../../src/shell/logger';
-import { USAGE_SUMMARIES_PROJECTION, UsageLedger } from '../../src/metering/application/usage-ledger';
+import { UsageLedger } from '../../src/metering/application/usage-ledger';
+import { USAGE_SUMMARIES_PROJECTION } from '../../src/metering/projections/usage-summary.projection';
 import { startTestApp, TEST_ADMIN_KEY, TestApp } from '../support/test-app';
 
 /**

@@ -10,8 +10,8 @@ import { ProjectionRunner } from '../../../libs/projections';
 import type { AppConfig } from '../../shell';
 import type { UsageRecordedData, UsageRefusedData } from '../contracts';
 import { usageStreamId } from '../contracts';
-import { UsageSummaryProjection } from '../projections/usage-summary.projection';
-import { USAGE_SUMMARIES_PROJECTION, UsageLedger } from './usage-ledger';
+import { USAGE_SUMMARIES_PROJECTION, UsageSummaryProjection } from '../projections/usage-summary.projection';
+import { UsageLedger } from './usage-ledger';
 
 /**
  * The ledger seeded from usage_summaries at a checkpoint C and then following the log after C holds exactly what the

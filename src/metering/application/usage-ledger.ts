@@ -10,8 +10,6 @@ import { countedFromSummary } from '../domain/ledger-seed';
 import { applyDelta, countedTokens, emptyTotals, UsageDelta, UsageTotals } from '../domain/usage-totals';
 import { USAGE_SUMMARIES, USAGE_SUMMARIES_PROJECTION, UsageSummaryDoc } from '../projections/usage-summary.projection';
 
-export { USAGE_SUMMARIES_PROJECTION };
-
 /** Where the ledger started at boot: seeded from usage_summaries at a checkpoint, or folded from the first event. */
 export interface LedgerBoot {
   from: 'usage-summaries' | 'log';

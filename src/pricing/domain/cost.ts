@@ -1,4 +1,4 @@
-import { Money, scaledToExact } from '../../../libs/money';
+import { Money, PLAIN_DECIMAL, scaledToExact } from '../../../libs/money';
 import type { UsageVector } from '../../metering';
 import { PER, PriceComponents, PriceValue, isTiered } from './price';
 
@@ -65,7 +65,7 @@ function compile(components: PriceComponents): CompiledPrice | null {
     const price = components[key];
     if (price === undefined) continue;
     if (typeof price !== 'string') return null;
-    const m = /^(\d+)(?:\.(\d+))?$/.exec(price);
+    const m = PLAIN_DECIMAL.exec(price);
     if (!m) return null;
     // price / per: per is 1, 10^3 or 10^6, so dividing only moves the decimal point.
     parsed.push({ key, digits: m[1] + (m[2] ?? ''), scale: (m[2]?.length ?? 0) + String(per).length - 1 });
