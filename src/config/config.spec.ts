@@ -33,3 +33,15 @@ describe('configuration: upstream timeouts and trusted proxies', () => {
     expect(loadConfig({ TOLLGATE_TRUST_PROXY: raw }).trustProxy).toEqual(expected);
   });
 });
+
+describe('configuration: projection batches', () => {
+  it('given nothing set, when loaded, then the projection worker pauses 500 ms between batches under load and inline projections 50 ms', () => {
+    expect(loadConfig({ TOLLGATE_ROLE: 'projector' }).projectionPauseMs).toBe(500);
+    expect(loadConfig({}).projectionPauseMs).toBe(50);
+    expect(loadConfig({ TOLLGATE_PROJECTION_PAUSE_MS: '0' }).projectionPauseMs).toBe(0);
+  });
+
+  it('given a pause that is not a whole number of milliseconds, when loaded, then it refuses to start and names the variable', () => {
+    expect(() => loadConfig({ TOLLGATE_PROJECTION_PAUSE_MS: '0.5s' })).toThrow('TOLLGATE_PROJECTION_PAUSE_MS');
+  });
+});

@@ -53,6 +53,11 @@ export interface AppConfig {
   projections: 'worker' | 'inline';
   /** Most events a projection batch applies in one transaction (behind a burst, bigger batches write less). */
   projectionBatch: number;
+  /**
+   * Under load (the last batch held 100 events or more), the least time between the starts of two projection batches:
+   * the events of the pause gather into one batch, which writes each user's documents once for all of them.
+   */
+  projectionPauseMs: number;
   /** `server` (default), or `projector`: the context inside the projection worker (internal, set by the shell). */
   role: 'server' | 'projector';
 }
@@ -124,6 +129,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     faultPoints: (env.TOLLGATE_TEST_FAULTS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     projections: role === 'projector' ? 'inline' : projections,
     projectionBatch: intVar(env, 'TOLLGATE_PROJECTION_BATCH', 10_000, 100, 100_000),
+    // On the projection worker's own thread a longer pause costs the HTTP thread nothing; inline, a big batch would
+    // hold the HTTP thread's event loop, so the pause stays short there.
+    projectionPauseMs: intVar(env, 'TOLLGATE_PROJECTION_PAUSE_MS', role === 'projector' ? 500 : 50, 0, 10_000),
     role,
   };
   sources.set(config, { ...env });

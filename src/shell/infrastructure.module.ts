@@ -76,6 +76,7 @@ export class LazyProjectionRunner {
         onError: (name, err) => logger.error(`Projection ${name} failed: ${(err as Error).message}`),
         // Behind a burst, bigger batches write each user's documents once for more events.
         batchSize: this.config.projectionBatch,
+        minBatchIntervalMs: this.config.projectionPauseMs,
         ...(this.config.role === 'projector' && parentPort ? reportingTo(parentPort) : {}),
       });
     }

@@ -79,6 +79,12 @@ export function createAppender(db: Database.Database): (group: EncodedAppend[]) 
     return { ok: true, nextExpectedRevision: revision, position, duplicate: false, positions };
   });
 
+  const insertOne = (p: EncodedAppend, start: bigint): AppendOutcome => {
+    const ev = p.events[0];
+    const position = BigInt(insert.run(ev.id, p.streamId, start + 1n, ev.type, ev.data, ev.metadata).lastInsertRowid);
+    return { ok: true, nextExpectedRevision: start + 1n, position, duplicate: false, positions: [position] };
+  };
+
   /** One append inside the group's transaction. The UNIQUE index on event_id detects a stored id, so the common path costs no lookup. */
   const appendOne = (p: EncodedAppend): AppendOutcome => {
     const lastRow = lastRevision.get(p.streamId) as { revision: bigint } | undefined;
@@ -94,7 +100,9 @@ export function createAppender(db: Database.Database): (group: EncodedAppend[]) 
       return storedDuplicate(p, current) ?? { ok: false, kind: 'wrong-version', streamId: p.streamId, expected: e, actual: current };
     }
     try {
-      return insertInSavepoint(p, current === 'no_stream' ? -1n : current);
+      const start = current === 'no_stream' ? -1n : current;
+      // One row is atomic on its own (a failed INSERT changes nothing): no savepoint needed.
+      return p.events.length === 1 ? insertOne(p, start) : insertInSavepoint(p, start);
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && /event_id/.test((err as Error).message)) {
         return storedDuplicate(p, current) ?? { ok: false, kind: 'partial-duplicate', message: `Some but not all events of this append are already stored in ${p.streamId}` };
