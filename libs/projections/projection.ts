@@ -21,7 +21,9 @@ export interface Projection {
   /**
    * Optional: what `afterCommit` reads of each event's data when it runs on another thread than the one that applied
    * the batch (the HTTP thread's copy, after the projection worker committed): the names of the data fields, or
-   * `false` when it only follows batches it applied itself (nothing is sent). Absent: the whole events.
+   * `false` when it only follows batches it applied itself (nothing is sent). Absent: the whole events. With fields,
+   * the other thread gets one event per distinct combination of them in the batch (type and those fields only), so
+   * such an `afterCommit` must depend only on which combinations the batch held, not on how many events held each.
    */
   readonly afterCommitReads?: readonly string[] | false;
 }

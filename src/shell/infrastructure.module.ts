@@ -130,18 +130,31 @@ function reportingTo(port: NonNullable<typeof parentPort>) {
     afterCommit: (p: Projection, events: StoredEvent[]) => {
       if (!p.afterCommit || p.afterCommitReads === false) return;
       const fields = p.afterCommitReads;
-      // Only what the other thread's afterCommit reads: a structured clone of whole usage events costs it dearly.
-      const sent = fields ? events.map((e): StoredEvent => ({ ...e, data: pick(e.data, fields) })) : events;
+      // Only what the other thread's afterCommit reads, once per distinct value: a structured clone of whole usage
+      // events (two projections, every event of every batch) costs that thread dearly.
+      const sent = fields ? distinctPicks(events, fields) : events;
       port.postMessage({ kind: 'committed', name: p.name, events: sent } satisfies FromWorker);
     },
     onRebuild: (p: Projection) => port.postMessage({ kind: 'rebuilt', name: p.name } satisfies FromWorker),
   };
 }
 
-function pick(data: unknown, fields: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  const d = (data ?? {}) as Record<string, unknown>;
-  for (const f of fields) out[f] = d[f];
+/** One event (its type and the named data fields only) per distinct combination of the two, in first-seen order. */
+function distinctPicks(events: readonly StoredEvent[], fields: readonly string[]): StoredEvent[] {
+  const seen = new Set<string>();
+  const out: StoredEvent[] = [];
+  for (const e of events) {
+    const d = (e.data ?? {}) as Record<string, unknown>;
+    const data: Record<string, unknown> = {};
+    let key = e.type;
+    for (const f of fields) {
+      data[f] = d[f];
+      key += '\u0000' + String(d[f]);
+    }
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push({ type: e.type, data } as StoredEvent);
+  }
   return out;
 }
 

@@ -2,7 +2,6 @@ import type Database from 'better-sqlite3';
 import { openDatabase, SyncMode, describe } from '../../sqlite/open-database';
 import { BatchOutcome, BatchUnit, batchOutcome, Collection, Doc, Filter, FindOptions, Page, ProjectionBatch, ReadStore, Update } from '../port';
 import { applyUpdate, decodeCursor, encodeCursor } from '../document-update';
-import { AsyncLocalStorage } from 'async_hooks';
 import { Mutex } from '../../concurrency/mutex';
 import { crashPoint } from '../../faults/crash-point';
 
@@ -100,8 +99,6 @@ export class SqliteReadStore implements ReadStore {
     });
   }
 
-  private readonly batchContext = new AsyncLocalStorage<boolean>();
-
   async applyBatch(projection: string, position: bigint, apply: (batch: ProjectionBatch, checkpoint: bigint) => Promise<void>, after?: bigint): Promise<BatchOutcome> {
     let outcome: BatchOutcome = 'skipped';
     await this.runUnits([{ projection, position, after, apply }], (_, o) => (outcome = o));
@@ -154,7 +151,7 @@ export class SqliteReadStore implements ReadStore {
           if (o !== 'applied') continue;
           this.unitOpen = true;
           try {
-            await this.batchContext.run(true, () => apply({ collection: (n) => this.collection(n) }, checkpoint));
+            await apply(this.unitBatch, checkpoint);
             this.flushUnit();
           } finally {
             this.unitOpen = false;
@@ -191,9 +188,15 @@ export class SqliteReadStore implements ReadStore {
     for (const c of this.collections.values()) c.flushUnit();
   }
 
-  /** Runs a standalone write under the process's write lock unless a batch (which holds it) is running it. */
+  /**
+   * What a unit's projection writes through: each collection's batch view, which writes into the open unit (the unit
+   * holds the write lock). A collection from `collection()` is for standalone writes: they wait for the lock, so a
+   * projection that wrote through one inside its unit would wait for itself.
+   */
+  private readonly unitBatch: ProjectionBatch = { collection: <T extends Doc>(n: string) => (this.collection<T>(n) as SqliteCollection<T>).batchView };
+
+  /** Runs a standalone write under the process's write lock (after any unit in progress). */
   write<T>(fn: () => T): Promise<T> {
-    if (this.batchContext.getStore()) return Promise.resolve(fn());
     return this.writeLock.run(async () => fn());
   }
 
@@ -218,8 +221,21 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   private readonly putStmt: Database.Statement;
   private readonly delStmt: Database.Statement;
 
+  /** The collection as a unit's projection sees it: writes go into the open unit, without the lock it holds. */
+  readonly batchView: Collection<T>;
+
   constructor(private readonly store: SqliteReadStore, readonly name: string) {
     this.table = `rm_${name}`;
+    this.batchView = {
+      name,
+      get: (id) => this.get(id),
+      find: (filter, options) => this.find(filter, options),
+      count: (filter) => this.count(filter),
+      ensureIndex: (fields) => this.ensureIndex(fields),
+      put: async (doc) => this.inUnit(() => this.putDoc(doc._id, doc)),
+      upsert: async (id, update) => this.inUnit(() => this.putDoc(id, applyUpdate(this.getSync(id), id, update) as T)),
+      delete: async (id) => this.inUnit(() => this.deleteDoc(id)),
+    };
     store.db.exec(`CREATE TABLE IF NOT EXISTS ${this.table} (id TEXT PRIMARY KEY, doc TEXT NOT NULL)`);
     this.getStmt = store.db.prepare(`SELECT doc FROM ${this.table} WHERE id = ?`);
     this.putStmt = store.db.prepare(`INSERT INTO ${this.table} (id, doc) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET doc = excluded.doc`);
@@ -370,15 +386,23 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
   }
 
   async delete(id: string): Promise<boolean> {
-    return this.store.write(() => {
-      if (!this.store.unitOpen) {
-        this.forgetWritten(id);
-        return this.delStmt.run(id).changes > 0;
-      }
-      const existed = this.getSync(id) !== null;
-      this.putDoc(id, null);
-      return existed;
-    });
+    return this.store.write(() => this.deleteDoc(id));
+  }
+
+  private deleteDoc(id: string): boolean {
+    if (!this.store.unitOpen) {
+      this.forgetWritten(id);
+      return this.delStmt.run(id).changes > 0;
+    }
+    const existed = this.getSync(id) !== null;
+    this.putDoc(id, null);
+    return existed;
+  }
+
+  /** A batch view's write: only while its unit is open (a view kept past its batch would write outside any unit). */
+  private inUnit<R>(fn: () => R): R {
+    if (!this.store.unitOpen) throw new Error(`A projection wrote to ${this.name} through its batch after the batch ended.`);
+    return fn();
   }
 
   async ensureIndex(fields: string[]): Promise<void> {
