@@ -87,6 +87,16 @@ export function createAppender(db: Database.Database): (group: EncodedAppend[]) 
 
   /** One append inside the group's transaction. The UNIQUE index on event_id detects a stored id, so the common path costs no lookup. */
   const appendOne = (p: EncodedAppend): AppendOutcome => {
+    // The common append (one event to a new stream: a usage record) needs no lookup: UNIQUE (stream_id, revision)
+    // refuses it if the stream exists, and UNIQUE event_id if the id is stored; either way the checked path below
+    // then decides what it is (a wrong version, a duplicate), as it does for every other append.
+    if (p.expected === 'no_stream' && p.events.length === 1) {
+      try {
+        return insertOne(p, -1n);
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw err;
+      }
+    }
     const lastRow = lastRevision.get(p.streamId) as { revision: bigint } | undefined;
     const current: bigint | 'no_stream' = lastRow ? lastRow.revision : 'no_stream';
     const e = p.expected;
