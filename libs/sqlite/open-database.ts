@@ -23,8 +23,6 @@ export interface OpenOptions {
    * sharing the file holds it for milliseconds; a process that holds it for seconds is a lock to report at start.
    */
   lockCheckMs?: number;
-  /** Page size of a new file (bytes, a power of two from 512 to 65536); an existing file keeps its own. */
-  pageSize?: number;
 }
 
 export class StoreOpenError extends Error {
@@ -48,11 +46,6 @@ export function openDatabase(options: OpenOptions): Database.Database {
   let db: Database.Database;
   try {
     db = new Database(file, { readonly: options.readonly ?? false, timeout: options.busyTimeoutMs ?? 10_000 });
-    // A new file gets 64 KiB pages (SQLite's largest; set before WAL, a no-op on an existing file): a commit writes
-    // its pages to the WAL one write each, so a batch of a few thousand events or log lines costs 16 times fewer
-    // writes than with 4 KiB pages (measured on bench:ingest: the read models' COMMIT 1.35 s -> 0.72 s, ingest
-    // 16,000 -> 19,000 events/s).
-    db.pragma(`page_size = ${options.pageSize ?? 65536}`);
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${(options.sync ?? 'full').toUpperCase()}`);
     db.pragma('foreign_keys = ON');
