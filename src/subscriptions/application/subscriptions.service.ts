@@ -193,15 +193,23 @@ export class SubscriptionsService {
     return { plan_id: plan.plan_id, tier: plan.tier, price: plan.monthly_price };
   }
 
-  /** Waits (up to 5 s) until the usage projection has applied every stored event, so period totals are complete. */
+  /**
+   * Waits (up to 5 s) until the usage projection has applied every event stored when called, so period totals are
+   * complete. It asks the projections to catch up (which ends a projection worker's pause between batches under load)
+   * rather than polling for a lag of 0, which a steady stream of calls may never show.
+   */
   async usageCaughtUp(): Promise<void> {
-    const deadline = Date.now() + 5_000;
-    for (;;) {
-      const status = (await this.runner.get().status()).find((p) => p.name === 'subscription_usage');
-      if (!status || status.lag === 0) return;
-      if (status.error) throw new AppError(503, 'usage_projection_failed', `Usage totals are unavailable: ${status.error}`);
-      if (Date.now() > deadline) throw new AppError(503, 'usage_projection_lagging', 'Usage totals are still being brought up to date; retry shortly.');
-      await new Promise((r) => setTimeout(r, 20));
+    const control = this.runner.get();
+    const usage = async () => (await control.status()).find((p) => p.name === 'subscription_usage');
+    const failed = (await usage())?.error;
+    if (failed) throw new AppError(503, 'usage_projection_failed', `Usage totals are unavailable: ${failed}`);
+    try {
+      await control.caughtUp(5_000);
+    } catch {
+      // Another projection's failure (or a slow one) does not hold the usage totals up once they are complete.
+      const status = await usage();
+      if (status?.error) throw new AppError(503, 'usage_projection_failed', `Usage totals are unavailable: ${status.error}`);
+      if (status && status.lag > 0) throw new AppError(503, 'usage_projection_lagging', 'Usage totals are still being brought up to date; retry shortly.');
     }
   }
 
