@@ -1,7 +1,7 @@
 /**
- * V8's heap-size flags (and `--perf-basic-prof`, for profiling with Linux perf) apply to every isolate of the process
- * (workers included) but a Worker refuses them in its execArgv ("invalid execArgv flags"), which it otherwise
- * inherits from this thread's: `npm start` passes `--max-semi-space-size=64`.
+ * V8's heap-size and GC flags (and `--perf-basic-prof`, for profiling with Linux perf; Node's `--v8-pool-size`) apply
+ * to the whole process (workers included) but a Worker refuses them in its execArgv ("invalid execArgv flags"), which
+ * it otherwise inherits from this thread's: `npm start` passes `--max-semi-space-size=64`.
  */
 const PROCESS_WIDE = /^--(max-semi-space-size|min-semi-space-size|max-old-space-size|max-young-generation-size|stack-size|perf-basic-prof|v8-pool-size|single-threaded-gc)(=|$)/;
 
