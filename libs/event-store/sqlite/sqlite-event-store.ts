@@ -3,7 +3,6 @@ import { EventEmitter } from 'events';
 import { openDatabase, SyncMode, describe } from '../../sqlite/open-database';
 import {
   AppendResult,
-  EventMetadata,
   EventStore,
   EventStoreUnavailableError,
   ExpectedRevision,
@@ -213,11 +212,7 @@ export class SqliteEventStore implements EventStore {
     this.notifyAppended();
   }
 
-  /**
-   * The events a group stored, in position order, decoded from the stored JSON (what a read of the file gives) when
-   * first read: a subscriber that skips an event by its id or type (the usage ledger skips what it counted at append)
-   * never pays for parsing its data.
-   */
+  /** The events a group stored, in position order, decoded from the stored JSON (what a read of the file gives). */
   private committedEvents(batch: PendingAppend[], outcomes: AppendOutcome[]): StoredEvent[] {
     const stored: StoredEvent[] = [];
     batch.forEach((p, i) => {
@@ -226,7 +221,7 @@ export class SqliteEventStore implements EventStore {
       const { streamId, events } = p.encoded;
       const first = o.nextExpectedRevision - BigInt(events.length) + 1n;
       events.forEach((ev, k) =>
-        stored.push(decodedOnRead({ id: ev.id, streamId, revision: first + BigInt(k), position: o.positions[k], type: ev.type }, ev.data, ev.metadata)),
+        stored.push({ id: ev.id, streamId, revision: first + BigInt(k), position: o.positions[k], type: ev.type, data: JSON.parse(ev.data), metadata: JSON.parse(ev.metadata) }),
       );
     });
     return stored;
@@ -430,32 +425,5 @@ function toStored(r: Row): StoredEvent {
     type: r.type,
     data: JSON.parse(r.data),
     metadata: JSON.parse(r.metadata),
-  };
-}
-
-/** A stored event whose data and metadata are parsed from their JSON on first read (own, enumerable, writable properties). */
-function decodedOnRead(head: Omit<StoredEvent, 'data' | 'metadata'>, dataJson: string, metadataJson: string): StoredEvent {
-  let data: unknown;
-  let metadata: EventMetadata | undefined;
-  let dataRead = false;
-  return {
-    ...head,
-    get data() {
-      if (!dataRead) {
-        data = JSON.parse(dataJson);
-        dataRead = true;
-      }
-      return data;
-    },
-    set data(v: unknown) {
-      data = v;
-      dataRead = true;
-    },
-    get metadata() {
-      return (metadata ??= JSON.parse(metadataJson) as EventMetadata);
-    },
-    set metadata(v: EventMetadata) {
-      metadata = v;
-    },
   };
 }
