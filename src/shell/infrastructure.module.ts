@@ -145,14 +145,12 @@ function distinctPicks(events: readonly StoredEvent[], fields: readonly string[]
   const out: StoredEvent[] = [];
   for (const e of events) {
     const d = (e.data ?? {}) as Record<string, unknown>;
-    const data: Record<string, unknown> = {};
     let key = e.type;
-    for (const f of fields) {
-      data[f] = d[f];
-      key += '\u0000' + String(d[f]);
-    }
+    for (const f of fields) key += '\u0000' + String(d[f]);
     if (seen.has(key)) continue;
     seen.add(key);
+    const data: Record<string, unknown> = {};
+    for (const f of fields) data[f] = d[f];
     out.push({ type: e.type, data } as StoredEvent);
   }
   return out;

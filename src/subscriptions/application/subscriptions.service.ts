@@ -200,14 +200,12 @@ export class SubscriptionsService {
    */
   async usageCaughtUp(): Promise<void> {
     const control = this.runner.get();
-    const usage = async () => (await control.status()).find((p) => p.name === 'subscription_usage');
-    const failed = (await usage())?.error;
-    if (failed) throw new AppError(503, 'usage_projection_failed', `Usage totals are unavailable: ${failed}`);
     try {
       await control.caughtUp(5_000);
     } catch {
-      // Another projection's failure (or a slow one) does not hold the usage totals up once they are complete.
-      const status = await usage();
+      // caughtUp fails on any projection's failure or after 5 s: the usage projection's own status says which it is,
+      // and another projection's failure (or a slow one) does not hold the usage totals up once they are complete.
+      const status = (await control.status()).find((p) => p.name === 'subscription_usage');
       if (status?.error) throw new AppError(503, 'usage_projection_failed', `Usage totals are unavailable: ${status.error}`);
       if (status && status.lag > 0) throw new AppError(503, 'usage_projection_lagging', 'Usage totals are still being brought up to date; retry shortly.');
     }
