@@ -15,13 +15,13 @@ export class ProxyController {
   constructor(private readonly proxy: ProxyService) {}
 
   @All(':provider/*')
-  async forward(@Req() req: any, @Res() reply: any): Promise<void> {
+  forward(@Req() req: any, @Res() reply: any): void {
     const gc: GatewayCall | undefined = req[GATEWAY_CALL];
     if (!gc) {
       reply.code(500).send({ error: { code: 'internal', message: 'The gateway interceptor did not run.', details: {} } });
       return;
     }
     reply.hijack();
-    await this.proxy.forward(req.method, req.headers, reply.raw, gc);
+    this.proxy.forward(req.method, req.headers, reply.raw, gc);
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
-import type { ServerResponse } from 'http';
+import type { IncomingHttpHeaders, ServerResponse } from 'http';
 import { performance } from 'perf_hooks';
 import { MeteringFacade } from '../metering';
 import { APP_CONFIG, AppConfig, rootLogger } from '../shell';
@@ -9,7 +9,7 @@ import { gatewayAnswer } from './provider-errors';
 import type { StreamMeter, Usage } from './providers';
 import { SseSplitter } from './sse';
 import { countTokens } from './tokens';
-import { CallAbort, isHeadersTimeout, UpstreamClient } from './upstream-client';
+import { isHeadersTimeout, UpstreamClient, UpstreamExchange, UpstreamSink } from './upstream-client';
 
 /** JSON bodies larger than this are passed through without reading usage from them (none of the providers' are). */
 const MAX_JSON_TAP = 32 * 1024 * 1024;
@@ -53,125 +53,22 @@ export class ProxyService implements OnModuleDestroy {
     while (this.pending.size) await Promise.allSettled([...this.pending]);
   }
 
-  async forward(method: string, incoming: Record<string, string | string[] | undefined>, res: ServerResponse, gc: GatewayCall): Promise<void> {
+  /**
+   * Forwards the call and relays the answer as it arrives. Returns at once: the exchange runs on undici's callbacks
+   * (the Relay below), and the call is recorded when it ends, however it ends.
+   */
+  forward(method: string, incoming: Record<string, string | string[] | undefined>, res: ServerResponse, gc: GatewayCall): void {
     const headers = forwardHeaders(incoming);
     gc.adapter.setKey(headers, gc.upstreamKey);
     if (gc.body) headers['content-length'] = String(gc.body.length);
-    const abort = new CallAbort();
-    let clientGone = false;
-    res.once('close', () => {
-      if (!res.writableEnded) {
-        clientGone = true;
-        abort.abort();
-      }
-    });
+    const relay = new Relay(this, res, gc, this.config.upstreamTimeoutsMs[gc.provider]);
+    relay.exchange = this.client.exchange(this.config.upstreams[gc.provider], { method, path: gc.upstreamPath, headers, body: gc.body, timeoutMs: relay.timeoutMs }, relay);
+    if (relay.clientGone) relay.exchange.abort();
+  }
 
-    let upstream;
-    try {
-      upstream = await this.client.request(this.config.upstreams[gc.provider], {
-        method,
-        path: gc.upstreamPath,
-        headers,
-        body: gc.body,
-        signal: abort,
-        timeoutMs: this.config.upstreamTimeoutsMs[gc.provider],
-      });
-    } catch (err) {
-      if (clientGone) return this.settle(gc, { status: 499, complete: false, streamed: false, meter: null, json: null, headerUsage: null });
-      const timeoutMs = this.config.upstreamTimeoutsMs[gc.provider];
-      const timedOut = isHeadersTimeout(err);
-      this.log.warn({ provider: gc.provider, err: (err as Error).message, request_id: gc.requestId, ...(timedOut ? { timeout_ms: timeoutMs } : {}) }, timedOut ? 'upstream timed out' : 'upstream unreachable');
-      const a = timedOut
-        ? gatewayAnswer(gc.adapter, 'upstream', 504, `${gc.provider} did not answer within ${timeoutMs / 1000} s (TOLLGATE_UPSTREAM_TIMEOUT_MS); Tollgate stopped waiting.`)
-        : gatewayAnswer(gc.adapter, 'upstream', 502, `Tollgate could not reach ${gc.provider}: ${(err as Error).message}`);
-      res.writeHead(a.status, a.headers);
-      res.end(a.body);
-      return this.settle(
-        gc,
-        timedOut
-          ? // The provider had the call and may bill its prompt: recorded with the estimated input, marked estimated.
-            { status: 504, complete: false, streamed: false, meter: null, json: null, headerUsage: null }
-          : // The provider never saw the call: recorded as a failed call that used nothing.
-            { status: 502, complete: true, streamed: false, meter: null, json: null, headerUsage: { units: 0 } },
-      );
-    }
-
-    const status = upstream.statusCode;
-    const rh = upstream.headers;
-    const contentType = String(rh['content-type'] ?? '');
-    const sse = contentType.includes('text/event-stream');
-    const hide = sse && gc.call.hideUsageChunk;
-    const out: Record<string, string | string[]> = {};
-    for (const k in rh) {
-      const v = rh[k];
-      if (v === undefined || RESPONSE_DROPPED.has(k) || (hide && k === 'content-length')) continue;
-      out[k] = v;
-    }
-    out['x-tollgate-request-id'] = gc.requestId;
-    const outcome: Outcome = {
-      status,
-      complete: false,
-      streamed: sse,
-      meter: sse ? gc.adapter.streamMeter(gc.call) : null,
-      json: !sse && contentType.includes('json') ? [] : null,
-      headerUsage: gc.adapter.usageFromHeaders?.(rh, gc.call, status) ?? null,
-    };
-    if (clientGone) {
-      upstream.body.destroy();
-      return this.settle(gc, outcome);
-    }
-    res.writeHead(status, out);
-    if (sse) res.flushHeaders();
-
-    const body = upstream.body;
-    const meter = outcome.meter;
-    const splitter = meter ? new SseSplitter() : null;
-    let jsonSize = 0;
-    const onEvent = (e: { event: string | undefined; data: string }) => meter!.onEvent(e.event, e.data);
-    let held = '';
-    const keep = (e: { raw: string; event: string | undefined; data: string }) => {
-      if (meter!.onEvent(e.event, e.data)) held += e.raw;
-    };
-    const resume = () => body.resume();
-
-    body.on('data', (chunk: Buffer) => {
-      let ok = true;
-      if (hide) {
-        held = '';
-        splitter!.push(chunk, keep);
-        if (held) ok = res.write(held);
-      } else {
-        ok = res.write(chunk);
-        if (splitter) splitter.push(chunk, onEvent);
-        else if (outcome.json) {
-          jsonSize += chunk.length;
-          if (jsonSize <= MAX_JSON_TAP) outcome.json.push(chunk);
-          else outcome.json = null;
-        }
-      }
-      if (!ok) {
-        body.pause();
-        res.once('drain', resume);
-      }
-    });
-    body.once('end', () => {
-      if (splitter) {
-        const tail = splitter.flush();
-        if (tail && meter!.onEvent(tail.event, tail.data) && hide) res.write(tail.raw);
-      }
-      outcome.complete = !clientGone;
-      res.end();
-      this.settle(gc, outcome);
-    });
-    body.once('error', () => {
-      if (splitter) {
-        const tail = splitter.flush();
-        if (tail) meter!.onEvent(tail.event, tail.data);
-      }
-      // The provider cut the answer (or the client went away): cut the client too, as the provider did.
-      if (!res.destroyed) res.destroy();
-      this.settle(gc, outcome);
-    });
+  /** A relay's end: upstream failures are logged here (never the key or the body). */
+  warnUpstream(gc: GatewayCall, err: Error, timeoutMs: number | undefined, timedOut: boolean): void {
+    this.log.warn({ provider: gc.provider, err: err.message, request_id: gc.requestId, ...(timedOut ? { timeout_ms: timeoutMs } : {}) }, timedOut ? 'upstream timed out' : 'upstream unreachable');
   }
 
   /**
@@ -182,7 +79,7 @@ export class ProxyService implements OnModuleDestroy {
    * about 2.5 to 1.6 ms). Meanwhile the reservation still counts, so a limit cannot be overrun; a crash in those
    * milliseconds is the gap ARCHITECTURE.md states (forwarded, not yet recorded).
    */
-  private settle(gc: GatewayCall, o: Outcome): void {
+  settle(gc: GatewayCall, o: Outcome): void {
     const p = new Promise<void>((resolve) => {
       this.settled.push(resolve);
       this.recordTimer ??= setTimeout(this.recordSettled, RECORD_DELAY_MS);
@@ -256,5 +153,132 @@ export class ProxyService implements OnModuleDestroy {
       estimated,
       occurred_at: gc.at.toISOString(),
     });
+  }
+}
+
+/**
+ * One call's answer on its way back: headers, then chunks written to the client as they arrive (SSE events split and
+ * metered as they pass, the usage chunk Tollgate asked for held back from a client that did not), then the outcome
+ * settled for recording. A client that goes away aborts the upstream call; a provider that cuts the answer has the
+ * client cut too, as the provider did. Backpressure: a client that reads slowly pauses the read from the provider.
+ */
+class Relay implements UpstreamSink {
+  exchange: UpstreamExchange | null = null;
+  clientGone = false;
+  private settled = false;
+  private hide = false;
+  private outcome: Outcome | null = null;
+  private splitter: SseSplitter | null = null;
+  private jsonSize = 0;
+  private held = '';
+  private resume: (() => void) | null = null;
+  private readonly onResume = () => this.resume?.();
+
+  constructor(
+    private readonly service: ProxyService,
+    private readonly res: ServerResponse,
+    private readonly gc: GatewayCall,
+    readonly timeoutMs: number | undefined,
+  ) {
+    res.once('close', () => {
+      if (res.writableEnded) return;
+      this.clientGone = true;
+      this.exchange?.abort();
+    });
+  }
+
+  onResponse(status: number, rh: IncomingHttpHeaders, resume: () => void): void {
+    const { gc, res } = this;
+    this.resume = resume;
+    const contentType = String(rh['content-type'] ?? '');
+    const sse = contentType.includes('text/event-stream');
+    const hide = (this.hide = sse && gc.call.hideUsageChunk);
+    const out: Record<string, string | string[]> = {};
+    for (const k in rh) {
+      const v = rh[k];
+      if (v === undefined || RESPONSE_DROPPED.has(k) || (hide && k === 'content-length')) continue;
+      out[k] = v;
+    }
+    out['x-tollgate-request-id'] = gc.requestId;
+    this.outcome = {
+      status,
+      complete: false,
+      streamed: sse,
+      meter: sse ? gc.adapter.streamMeter(gc.call) : null,
+      json: !sse && contentType.includes('json') ? [] : null,
+      headerUsage: gc.adapter.usageFromHeaders?.(rh, gc.call, status) ?? null,
+    };
+    if (sse) this.splitter = new SseSplitter();
+    if (this.clientGone) return; // the abort on its way ends the exchange (onError)
+    res.writeHead(status, out);
+    if (sse) res.flushHeaders();
+  }
+
+  onData(chunk: Buffer): boolean {
+    const o = this.outcome!;
+    if (this.clientGone) return true;
+    let ok: boolean;
+    if (this.hide) {
+      this.held = '';
+      this.splitter!.push(chunk, this.keep);
+      ok = this.held ? this.res.write(this.held) : true;
+    } else {
+      ok = this.res.write(chunk);
+      if (this.splitter) this.splitter.push(chunk, this.meterEvent);
+      else if (o.json) {
+        this.jsonSize += chunk.length;
+        if (this.jsonSize <= MAX_JSON_TAP) o.json.push(chunk);
+        else o.json = null;
+      }
+    }
+    if (!ok) this.res.once('drain', this.onResume);
+    return ok;
+  }
+
+  onEnd(): void {
+    const o = this.outcome!;
+    const tail = this.splitter?.flush();
+    if (tail && o.meter!.onEvent(tail.event, tail.data) && this.hide && !this.clientGone) this.res.write(tail.raw);
+    o.complete = !this.clientGone;
+    this.res.end();
+    this.finish(o);
+  }
+
+  onError(err: Error, responded: boolean): void {
+    const { gc, res } = this;
+    if (responded) {
+      const o = this.outcome!;
+      const tail = this.splitter?.flush();
+      if (tail) o.meter!.onEvent(tail.event, tail.data);
+      // The provider cut the answer (or the client went away): cut the client too, as the provider did.
+      if (!res.destroyed) res.destroy();
+      return this.finish(o);
+    }
+    if (this.clientGone) return this.finish({ status: 499, complete: false, streamed: false, meter: null, json: null, headerUsage: null });
+    const timedOut = isHeadersTimeout(err);
+    this.service.warnUpstream(gc, err, this.timeoutMs, timedOut);
+    const a = timedOut
+      ? gatewayAnswer(gc.adapter, 'upstream', 504, `${gc.provider} did not answer within ${(this.timeoutMs ?? 0) / 1000} s (TOLLGATE_UPSTREAM_TIMEOUT_MS); Tollgate stopped waiting.`)
+      : gatewayAnswer(gc.adapter, 'upstream', 502, `Tollgate could not reach ${gc.provider}: ${err.message}`);
+    res.writeHead(a.status, a.headers);
+    res.end(a.body);
+    this.finish(
+      timedOut
+        ? // The provider had the call and may bill its prompt: recorded with the estimated input, marked estimated.
+          { status: 504, complete: false, streamed: false, meter: null, json: null, headerUsage: null }
+        : // The provider never saw the call: recorded as a failed call that used nothing.
+          { status: 502, complete: true, streamed: false, meter: null, json: null, headerUsage: { units: 0 } },
+    );
+  }
+
+  private readonly meterEvent = (e: { event: string | undefined; data: string }) => this.outcome!.meter!.onEvent(e.event, e.data);
+  private readonly keep = (e: { raw: string; event: string | undefined; data: string }) => {
+    if (this.outcome!.meter!.onEvent(e.event, e.data)) this.held += e.raw;
+  };
+
+  private finish(o: Outcome): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.service.settle(this.gc, o);
   }
 }
