@@ -7,7 +7,8 @@
  * into dist-bench/), then plain JS with the same V8 flag; BENCH_SOURCE=1 runs the TypeScript sources through ts-node
  * instead (slower: ts-node loads node:repl and with it node:domain).
  * Each connection count also runs a bare proxy (`bare-proxy.ts`: Fastify and undici, nothing else) as the floor a
- * Node proxy pays on this machine; BENCH_FLOOR=0 skips it.
+ * Node proxy pays on this machine; BENCH_FLOOR=0 skips it. BENCH_NODE_ARGS adds Node/V8 flags to Tollgate's process (say
+ * `--trace-gc`, which NODE_OPTIONS does not allow).
  */
 import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
@@ -94,7 +95,7 @@ async function startTollgate(upstream: string): Promise<{ child: ChildProcess; u
   const dist = path.join(OUT, 'src/main.js');
   const prof = process.env.BENCH_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROF}`] : [];
   // The V8 flag `npm start` and the image run with (a 64 MB young-generation semi-space).
-  const args = ['--max-semi-space-size=64', ...prof, ...(process.env.BENCH_SOURCE ? ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'src/main.ts')] : [dist])];
+  const args = ['--max-semi-space-size=64', ...prof, ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...(process.env.BENCH_SOURCE ? ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'src/main.ts')] : [dist])];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, TOLLGATE_ADMIN_KEY: ADMIN, TOLLGATE_MASTER_KEY: '0'.repeat(63) + '1', TOLLGATE_UPSTREAM_OPENAI: upstream, LOG_LEVEL: 'warn', NODE_ENV: 'production' },

@@ -37,4 +37,42 @@ describe('SqliteEventStore shared tail', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('given subscribers that keep up, the tail keeps only what one of them has not read yet; a late subscriber reads the rest from the file', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tail-'));
+    const a = new SqliteEventStore({ file: path.join(dir, 'events.db'), sync: 'normal', pollIntervalMs: 5 });
+    try {
+      const fast: StoredEvent[] = [];
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const slow: StoredEvent[] = [];
+      const s1 = a.subscribeToAll((es) => void fast.push(...es));
+      for (let i = 1; i <= 50; i++) await a.append(`s-${i}`, [ev(i)]);
+      await s1.caughtUp();
+      await a.append('s-51', [ev(51)]);
+      await s1.caughtUp();
+      // Trimmed at each commit: only the group committed after the follower's last read is left.
+      expect(a.tailEvents).toBeLessThanOrEqual(1);
+
+      // A follower that stops reading keeps what it has not read (up to tailSize), and gets it all once released.
+      const s2 = a.subscribeToAll(async (es) => {
+        slow.push(...es);
+        await gate;
+      }, { batchSize: 10 });
+      await new Promise((r) => setTimeout(r, 30));
+      for (let i = 52; i <= 80; i++) await a.append(`s-${i}`, [ev(i)]);
+      await s1.caughtUp();
+      expect(a.tailEvents).toBeGreaterThanOrEqual(29);
+      release();
+      await s2.caughtUp();
+      const stored = await a.readAll({ maxCount: 1000 });
+      expect(slow.map((e) => e.position)).toEqual(stored.map((e) => e.position));
+      expect(fast.map((e) => e.position)).toEqual(stored.map((e) => e.position));
+      await s1.stop();
+      await s2.stop();
+    } finally {
+      await a.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

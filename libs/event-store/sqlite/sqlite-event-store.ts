@@ -253,17 +253,43 @@ export class SqliteEventStore implements EventStore {
     this.trimTail();
   }
 
+  /**
+   * Keeps at most tailSize events, and none that every subscription of this process has read: where the followers keep
+   * up with this process's own commits (the HTTP thread beside a projection worker: the usage ledger, plans, prices),
+   * a decoded event leaves the tail within a poll interval, dies young and is never copied into V8's old generation.
+   * Kept for 50,000 events, a gateway's events were promoted at about 1 MB a second, and each scavenge (a pause of the
+   * event loop) copied them first.
+   */
   private trimTail(): void {
-    const live = this.tail.length - this.tailStart;
-    if (live > this.tailSize) {
-      this.tailStart += live - this.tailSize;
-      this.tailFrom = this.tail[this.tailStart - 1].position;
+    let start = this.tailStart;
+    const live = this.tail.length - start;
+    if (live > this.tailSize) start += live - this.tailSize;
+    const read = this.readByEverySubscription();
+    if (read !== null && read > this.tailFrom) start = Math.max(start, read >= this.tailTo ? this.tail.length : this.tailIndexAfter(read));
+    if (start > this.tailStart) {
+      this.tailStart = start;
+      this.tailFrom = this.tail[start - 1].position;
     }
     // Drop the dead prefix in chunks, so trimming costs O(1) per event.
     if (this.tailStart > 4096 && this.tailStart * 2 > this.tail.length) {
       this.tail = this.tail.slice(this.tailStart);
       this.tailStart = 0;
     }
+  }
+
+  /** How many decoded events the shared tail holds (specs, diagnostics). */
+  get tailEvents(): number {
+    return this.tail.length - this.tailStart;
+  }
+
+  /** The lowest position every subscription has read up to (null without subscriptions). */
+  private readByEverySubscription(): bigint | null {
+    let min: bigint | null = null;
+    for (const s of this.subscriptions) {
+      const p = s.lastPosition;
+      if (min === null || p < min) min = p;
+    }
+    return min;
   }
 
   /** Index of the first tail event with a position above `after` (tailFrom <= after <= tailTo). */
