@@ -256,9 +256,8 @@ export class SqliteEventStore implements EventStore {
   /**
    * Keeps at most tailSize events, and none that every subscription of this process has read: where the followers keep
    * up with this process's own commits (the HTTP thread beside a projection worker: the usage ledger, plans, prices),
-   * a decoded event leaves the tail within a poll interval, dies young and is never copied into V8's old generation.
-   * Kept for 50,000 events, a gateway's events were promoted at about 1 MB a second, and each scavenge (a pause of the
-   * event loop) copied them first.
+   * a decoded event leaves the tail within a poll interval instead of staying in the heap for the next 50,000 events
+   * (the 5-minute soak's heap floor on the HTTP thread went from 177 MB to 70-81 MB).
    */
   private trimTail(): void {
     let start = this.tailStart;
