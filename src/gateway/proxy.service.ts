@@ -61,14 +61,9 @@ export class ProxyService implements OnModuleDestroy {
     const headers = forwardHeaders(incoming);
     gc.adapter.setKey(headers, gc.upstreamKey);
     if (gc.body) headers['content-length'] = String(gc.body.length);
-    const relay = new Relay(this, res, gc, this.config.upstreamTimeoutsMs[gc.provider]);
-    relay.exchange = this.client.exchange(this.config.upstreams[gc.provider], { method, path: gc.upstreamPath, headers, body: gc.body, timeoutMs: relay.timeoutMs }, relay);
-    if (relay.clientGone) relay.exchange.abort();
-  }
-
-  /** A relay's end: upstream failures are logged here (never the key or the body). */
-  warnUpstream(gc: GatewayCall, err: Error, timeoutMs: number | undefined, timedOut: boolean): void {
-    this.log.warn({ provider: gc.provider, err: err.message, request_id: gc.requestId, ...(timedOut ? { timeout_ms: timeoutMs } : {}) }, timedOut ? 'upstream timed out' : 'upstream unreachable');
+    const timeoutMs = this.config.upstreamTimeoutsMs[gc.provider];
+    const relay = new Relay(res, gc, timeoutMs, this.log, (o) => this.settle(gc, o));
+    relay.exchange = this.client.exchange(this.config.upstreams[gc.provider], { method, path: gc.upstreamPath, headers, body: gc.body, timeoutMs }, relay);
   }
 
   /**
@@ -79,7 +74,7 @@ export class ProxyService implements OnModuleDestroy {
    * about 2.5 to 1.6 ms). Meanwhile the reservation still counts, so a limit cannot be overrun; a crash in those
    * milliseconds is the gap ARCHITECTURE.md states (forwarded, not yet recorded).
    */
-  settle(gc: GatewayCall, o: Outcome): void {
+  private settle(gc: GatewayCall, o: Outcome): void {
     const p = new Promise<void>((resolve) => {
       this.settled.push(resolve);
       this.recordTimer ??= setTimeout(this.recordSettled, RECORD_DELAY_MS);
@@ -164,7 +159,7 @@ export class ProxyService implements OnModuleDestroy {
  */
 class Relay implements UpstreamSink {
   exchange: UpstreamExchange | null = null;
-  clientGone = false;
+  private clientGone = false;
   private settled = false;
   private hide = false;
   private outcome: Outcome | null = null;
@@ -175,10 +170,11 @@ class Relay implements UpstreamSink {
   private readonly onResume = () => this.resume?.();
 
   constructor(
-    private readonly service: ProxyService,
     private readonly res: ServerResponse,
     private readonly gc: GatewayCall,
-    readonly timeoutMs: number | undefined,
+    private readonly timeoutMs: number | undefined,
+    private readonly log: ReturnType<typeof rootLogger>,
+    private readonly settle: (o: Outcome) => void,
   ) {
     res.once('close', () => {
       if (res.writableEnded) return;
@@ -256,7 +252,8 @@ class Relay implements UpstreamSink {
     }
     if (this.clientGone) return this.finish({ status: 499, complete: false, streamed: false, meter: null, json: null, headerUsage: null });
     const timedOut = isHeadersTimeout(err);
-    this.service.warnUpstream(gc, err, this.timeoutMs, timedOut);
+    // Logged without the key or the body.
+    this.log.warn({ provider: gc.provider, err: err.message, request_id: gc.requestId, ...(timedOut ? { timeout_ms: this.timeoutMs } : {}) }, timedOut ? 'upstream timed out' : 'upstream unreachable');
     const a = timedOut
       ? gatewayAnswer(gc.adapter, 'upstream', 504, `${gc.provider} did not answer within ${(this.timeoutMs ?? 0) / 1000} s (TOLLGATE_UPSTREAM_TIMEOUT_MS); Tollgate stopped waiting.`)
       : gatewayAnswer(gc.adapter, 'upstream', 502, `Tollgate could not reach ${gc.provider}: ${err.message}`);
@@ -279,6 +276,6 @@ class Relay implements UpstreamSink {
   private finish(o: Outcome): void {
     if (this.settled) return;
     this.settled = true;
-    this.service.settle(this.gc, o);
+    this.settle(o);
   }
 }

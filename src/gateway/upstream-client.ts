@@ -152,7 +152,7 @@ export function isHeadersTimeout(err: unknown): boolean {
   return (err as { code?: string })?.code === 'UND_ERR_HEADERS_TIMEOUT';
 }
 
-export function isConnectFailure(err: unknown): boolean {
+function isConnectFailure(err: unknown): boolean {
   const e = err as { code?: string; cause?: { code?: string } };
   return CONNECT_ERRORS.has(e?.code ?? '') || CONNECT_ERRORS.has(e?.cause?.code ?? '');
 }
