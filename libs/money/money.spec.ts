@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { exactString, Money, plusExact, scaledToExact } from './money';
+import Decimal from 'decimal.js';
+import { costToJson, exactString, Money, plusExact, scaledToExact } from './money';
 
 /** A decimal string as stored: plain digits, up to 30 of them after the point, or the odd forms the fallback handles. */
 const decimal = fc.oneof(
@@ -22,6 +23,8 @@ describe('Adding exact decimal strings (plusExact)', () => {
     expect(plusExact('12.3', '0.000045')).toBe('12.300045');
     expect(plusExact('0.5', '0.5')).toBe('1');
     expect(plusExact(0, '0')).toBe('0');
+    expect(plusExact('1.', '2')).toBe('3');
+    expect(plusExact('.5', '0.25')).toBe('0.75');
   });
 });
 
@@ -31,5 +34,26 @@ describe('Writing a count of 10^-scale units (scaledToExact)', () => {
     expect(scaledToExact(2500, 3)).toBe('2.5');
     expect(scaledToExact(0, 4)).toBe('0');
     expect(scaledToExact('007', 0)).toBe('7');
+    expect(scaledToExact('0012050', 3)).toBe('12.05');
+    expect(scaledToExact(12000, 3)).toBe('12');
+    expect(scaledToExact('000', 2)).toBe('0');
+  });
+});
+
+describe('A cost as JSON (costToJson)', () => {
+  it('given any decimal, then the number decimal.js gives after rounding half-even to 6 places', () => {
+    fc.assert(
+      fc.property(decimal, (a) => {
+        expect(costToJson(a)).toBe(new Money(a).toDecimalPlaces(6, Decimal.ROUND_HALF_EVEN).toNumber());
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('given 0.0000025, then 0.000002 (half-even); given 0.0000035, then 0.000004; given 12.5, then 12.5', () => {
+    expect(costToJson('0.0000025')).toBe(0.000002);
+    expect(costToJson('0.0000035')).toBe(0.000004);
+    expect(costToJson('12.5')).toBe(12.5);
+    expect(costToJson('000.100')).toBe(0.1);
   });
 });

@@ -26,6 +26,11 @@ export function sum(values: Iterable<Decimal.Value>): Money {
 
 /** A cost as shown in JSON: a number rounded half-even to 6 decimal places. */
 export function costToJson(value: Decimal.Value): number {
+  // A plain decimal with at most 6 places (and 40 digits) needs no rounding: its nearest double is what toNumber gives.
+  if (typeof value === 'string') {
+    const point = pointOf(value);
+    if (value.length <= 40 && point !== NOT_PLAIN && (point < 0 || value.length - point - 1 <= 6)) return Number(value);
+  }
   return new Money(value).toDecimalPlaces(6, Decimal.ROUND_HALF_EVEN).toNumber();
 }
 
@@ -48,6 +53,38 @@ export function billedToJson(value: Decimal.Value): number {
 export const PLAIN_DECIMAL = /^(\d+)(?:\.(\d+))?$/;
 
 /**
+ * Where the point of a plain non-negative decimal ("12.0045" -> 2) is: -1 for an integer ("12"), NOT_PLAIN for
+ * anything else (a sign, an exponent, "1.", ".5", ""). A scan of char codes, without a RegExp: the projections add a
+ * cost on every event, and a match allocates an array and its substrings.
+ */
+const NOT_PLAIN = -2;
+function pointOf(s: string): number {
+  const n = s.length;
+  if (n === 0) return NOT_PLAIN;
+  let point = -1;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) continue;
+    if (c === 46 && point < 0 && i > 0 && i < n - 1) point = i;
+    else return NOT_PLAIN;
+  }
+  return point;
+}
+
+/** The digits of a plain decimal without its point, times 10^pad, as a Number (the caller keeps it below 10^15). */
+function scaledNumber(s: string, point: number, pad: number): number {
+  let v = 0;
+  for (let i = 0; i < s.length; i++) if (i !== point) v = v * 10 + (s.charCodeAt(i) - 48);
+  return pad ? v * 10 ** pad : v;
+}
+
+/** The digits of a plain decimal without its point, padded with `pad` zeros, as a string. */
+function scaledDigits(s: string, point: number, pad: number): string {
+  const digits = point < 0 ? s : s.slice(0, point) + s.slice(point + 1);
+  return pad ? digits + '0'.repeat(pad) : digits;
+}
+
+/**
  * a + b for exact decimal strings (or numbers), as `exactString` writes the sum, without building Decimals: the
  * projections add a call's cost to a stored total on every event. Plain non-negative decimals ("12.0000245") are
  * added as integers at the longer scale (Number below 10^15, BigInt above); anything else (a sign, an exponent)
@@ -56,16 +93,17 @@ export const PLAIN_DECIMAL = /^(\d+)(?:\.(\d+))?$/;
 export function plusExact(a: string | number, b: string | number): string {
   const x = typeof a === 'string' ? a : String(a);
   const y = typeof b === 'string' ? b : String(b);
-  const ma = PLAIN_DECIMAL.exec(x);
-  const mb = ma && PLAIN_DECIMAL.exec(y);
-  if (!ma || !mb) return new Money(x).plus(y).toFixed();
-  const fa = ma[2] ?? '';
-  const fb = mb[2] ?? '';
-  const scale = fa.length > fb.length ? fa.length : fb.length;
-  const ia = ma[1] + (fa.length === scale ? fa : fa.padEnd(scale, '0'));
-  const ib = mb[1] + (fb.length === scale ? fb : fb.padEnd(scale, '0'));
-  if (ia.length <= 15 && ib.length <= 15) return scaledToExact(Number(ia) + Number(ib), scale);
-  const digits = (BigInt(ia) + BigInt(ib)).toString();
+  const px = pointOf(x);
+  const py = px === NOT_PLAIN ? NOT_PLAIN : pointOf(y);
+  if (px === NOT_PLAIN || py === NOT_PLAIN) return new Money(x).plus(y).toFixed();
+  const fx = px < 0 ? 0 : x.length - px - 1;
+  const fy = py < 0 ? 0 : y.length - py - 1;
+  const scale = fx > fy ? fx : fy;
+  // Digits of each operand as an integer at the common scale (leading zeros included: a safe overestimate).
+  const lx = x.length - (px < 0 ? 0 : 1) + scale - fx;
+  const ly = y.length - (py < 0 ? 0 : 1) + scale - fy;
+  if (lx <= 15 && ly <= 15) return scaledToExact(scaledNumber(x, px, scale - fx) + scaledNumber(y, py, scale - fy), scale);
+  const digits = (BigInt(scaledDigits(x, px, scale - fx)) + BigInt(scaledDigits(y, py, scale - fy))).toString();
   // Past Money's 40 significant digits decimal.js rounds: so does this, by letting it add.
   return digits.length - (scale ? trailingZeros(digits, scale) : 0) > 40 ? new Money(x).plus(y).toFixed() : scaledToExact(digits, scale);
 }
@@ -78,11 +116,15 @@ function trailingZeros(digits: string, max: number): number {
 
 /** An integer count of 10^-scale units as a plain decimal without trailing zeros ("245", 7 -> "0.0000245"). */
 export function scaledToExact(integer: string | number, scale: number): string {
-  const digits = typeof integer === 'string' ? integer : String(integer);
-  if (scale === 0) return digits.replace(/^0+(?=\d)/, '');
-  const padded = digits.length > scale ? digits : digits.padStart(scale + 1, '0');
-  const int = padded.slice(0, padded.length - scale).replace(/^0+(?=\d)/, '');
-  let end = padded.length;
-  while (end > padded.length - scale && padded.charCodeAt(end - 1) === 48) end--;
-  return end > padded.length - scale ? `${int}.${padded.slice(padded.length - scale, end)}` : int;
+  let digits = typeof integer === 'string' ? integer : String(integer);
+  let lead = 0;
+  while (lead < digits.length - 1 && digits.charCodeAt(lead) === 48) lead++;
+  if (lead) digits = digits.slice(lead);
+  if (scale === 0) return digits;
+  const n = digits.length;
+  const fraction = n - scale;
+  let end = n;
+  while (end > 0 && end > fraction && digits.charCodeAt(end - 1) === 48) end--;
+  if (fraction > 0) return end > fraction ? `${digits.slice(0, fraction)}.${digits.slice(fraction, end)}` : digits.slice(0, fraction);
+  return end === 0 ? '0' : `0.${'0'.repeat(-fraction)}${digits.slice(0, end)}`;
 }

@@ -21,6 +21,8 @@ import { GroupWriter, ThreadGroupWriter } from './sqlite-writer-thread';
 
 interface PendingAppend {
   encoded: EncodedAppend;
+  /** The events as the caller gave them: the tail hands their data on instead of decoding what was stored. */
+  events: NewEvent[];
   resolve: (r: AppendResult) => void;
   reject: (e: unknown) => void;
 }
@@ -51,6 +53,45 @@ export interface SqliteEventStoreOptions {
    * always inline.
    */
   writer?: 'thread' | 'inline';
+}
+
+/** Under test, the tail's events are checked against their stored JSON and frozen (see committedEvents). */
+const CHECK_TAIL = process.env.NODE_ENV === 'test';
+
+function checkTailEvent(ev: EncodedAppend['events'][number], data: unknown, metadata: unknown): void {
+  const problem = notPlainJson(data, 'data') ?? notPlainJson(metadata, 'metadata') ?? (JSON.stringify(data) !== ev.data || JSON.stringify(metadata) !== ev.metadata ? 'changed after its append' : null);
+  if (problem) throw new Error(`Event ${ev.id} (${ev.type}): ${problem}; the tail would differ from what the log holds`);
+  deepFreeze(data);
+  deepFreeze(metadata);
+}
+
+/** Where a value stops being plain JSON (a property may be undefined: it reads the same as a missing one), or null. */
+function notPlainJson(value: unknown, path: string): string | null {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return null;
+  if (typeof value === 'number') return Number.isFinite(value) ? null : `${path} is ${value}, not JSON`;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const p = value[i] === undefined ? `${path}[${i}] is undefined, not JSON` : notPlainJson(value[i], `${path}[${i}]`);
+      if (p) return p;
+    }
+    return null;
+  }
+  if (typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return `${path} is a ${proto?.constructor?.name ?? 'class instance'}, not a plain object`;
+    for (const [k, v] of Object.entries(value)) {
+      const p = v === undefined ? null : notPlainJson(v, `${path}.${k}`);
+      if (p) return p;
+    }
+    return null;
+  }
+  return `${path} is a ${typeof value}, not JSON`;
+}
+
+function deepFreeze(value: unknown): void {
+  if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return;
+  Object.freeze(value);
+  for (const v of Object.values(value)) deepFreeze(v);
 }
 
 /** Commits on this thread's connection: `done` is called before commit() returns. */
@@ -158,7 +199,7 @@ export class SqliteEventStore implements EventStore {
       return Promise.reject(err);
     }
     return new Promise<AppendResult>((resolve, reject) => {
-      this.queue.push({ encoded, resolve, reject });
+      this.queue.push({ encoded, events, resolve, reject });
       if (!this.flushScheduled && !this.committing) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -212,7 +253,13 @@ export class SqliteEventStore implements EventStore {
     this.notifyAppended();
   }
 
-  /** The events a group stored, in position order, decoded from the stored JSON (what a read of the file gives). */
+  /**
+   * The events a group stored, in position order. Their data and metadata are the appender's own objects, not a
+   * decode of the stored JSON (a parse per event on this thread, for followers that mostly read only the id): the
+   * event store owns what is appended, and event data is plain JSON that nobody changes once it is appended. Under
+   * test (NODE_ENV=test) both halves of that are checked: the objects must equal their stored JSON, and are frozen,
+   * so a later change throws.
+   */
   private committedEvents(batch: PendingAppend[], outcomes: AppendOutcome[]): StoredEvent[] {
     const stored: StoredEvent[] = [];
     batch.forEach((p, i) => {
@@ -220,9 +267,13 @@ export class SqliteEventStore implements EventStore {
       if (!o.ok || o.duplicate) return;
       const { streamId, events } = p.encoded;
       const first = o.nextExpectedRevision - BigInt(events.length) + 1n;
-      events.forEach((ev, k) =>
-        stored.push({ id: ev.id, streamId, revision: first + BigInt(k), position: o.positions[k], type: ev.type, data: JSON.parse(ev.data), metadata: JSON.parse(ev.metadata) }),
-      );
+      events.forEach((ev, k) => {
+        const source = p.events[k];
+        const data = source.data ?? null;
+        const metadata = source.metadata ?? {};
+        if (CHECK_TAIL) checkTailEvent(ev, data, metadata);
+        stored.push({ id: ev.id, streamId, revision: first + BigInt(k), position: o.positions[k], type: ev.type, data, metadata });
+      });
     });
     return stored;
   }

@@ -107,8 +107,8 @@ export class ThresholdWatcherProcess implements Projection {
     await trackers.put(doc);
   }
 
-  private async limitsFor(d: UsageRecordedData): Promise<{ limits: Record<string, number>; thresholds: number[] }> {
-    const plan = this.plans.getPlan(d.plan_id);
+  private async limitsFor(d: UsageRecordedData): Promise<{ limits: Readonly<Record<string, number>>; thresholds: readonly number[] }> {
+    const plan = this.plans.readPlan(d.plan_id);
     if (plan) return { limits: plan.limits ?? {}, thresholds: plan.alert_thresholds?.length ? plan.alert_thresholds : DEFAULT_THRESHOLDS };
     const sub = await this.subscriptions.getEffective(d.tenant_id, d.user_id, new Date(d.occurred_at));
     return { limits: sub.limits ?? {}, thresholds: sub.alert_thresholds?.length ? sub.alert_thresholds : DEFAULT_THRESHOLDS };

@@ -124,6 +124,11 @@ export const thresholdKey = (limit: string, threshold: number) => `${limit}:${th
  * Every (limit, threshold) the totals have reached (usage >= threshold% of the limit) that is not yet raised.
  * A limit of 0 or less, or no usage of it, raises nothing (a zero limit refuses calls before they are recorded).
  */
+function isAscending(values: readonly number[]): boolean {
+  for (let i = 1; i < values.length; i++) if (values[i] < values[i - 1]) return false;
+  return true;
+}
+
 export function thresholdsReached(
   limits: Record<string, number>,
   thresholds: readonly number[],
@@ -131,7 +136,7 @@ export function thresholdsReached(
   alreadyRaised: ReadonlySet<string>,
 ): ThresholdReached[] {
   const out: ThresholdReached[] = [];
-  const ascending = thresholds.length > 1 ? [...thresholds].sort((a, b) => a - b) : thresholds;
+  const ascending = isAscending(thresholds) ? thresholds : [...thresholds].sort((a, b) => a - b);
   for (const [limit, limitValue] of Object.entries(limits)) {
     if (typeof limitValue !== 'number' || !(limitValue > 0)) continue;
     if (ascending.every((t) => alreadyRaised.has(thresholdKey(limit, t)))) continue;

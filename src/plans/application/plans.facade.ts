@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { PlanView } from '../domain/plan';
 import { PlansService } from './plans.service';
 
+type DeepReadonly<T> = T extends (infer E)[] ? readonly DeepReadonly<E>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
 /** Plans' facade: synchronous reads of the in-memory plan catalog. */
 @Injectable()
 export class PlansFacade {
@@ -10,6 +12,15 @@ export class PlansFacade {
   /** A plan by id, retired ones included (subscribers of a retired plan keep it); null when unknown. */
   getPlan(planId: string): PlanView | null {
     return clone(this.plans.book.get(planId));
+  }
+
+  /**
+   * The plan's terms as the catalog holds them, without a copy, for hot paths that only read them (a call's effective
+   * subscription, the alert watcher: once per call or event). Typed read-only: a caller that needs to change the plan
+   * takes getPlan's copy.
+   */
+  readPlan(planId: string): DeepReadonly<PlanView> | null {
+    return this.plans.book.get(planId) ?? null;
   }
 
   /**

@@ -94,7 +94,7 @@ export class SubscriptionsService {
   async effective(state: SubscriptionState, at: Date): Promise<EffectiveSubscription> {
     const fallback = state.cancel_at ? (await this.defaultTerms(state.tenant_id)).plan_id : state.plan_id;
     const terms = effectiveAt(state, at, fallback);
-    const plan = this.plans.getPlan(terms.plan_id);
+    const plan = this.plans.readPlan(terms.plan_id);
     return {
       tenant_id: state.tenant_id,
       user_id: state.user_id,
