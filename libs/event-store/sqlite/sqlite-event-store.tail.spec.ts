@@ -38,6 +38,32 @@ describe('SqliteEventStore shared tail', () => {
     }
   });
 
+  it('given a subscriber, when an event is appended, then the tail hands on the appended data (equal to what the log holds) and, under test, freezes it', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tail-'));
+    // A long poll interval: the subscriber reads this process's commits from the tail, never from the file.
+    const a = new SqliteEventStore({ file: path.join(dir, 'events.db'), sync: 'normal', pollIntervalMs: 60_000 });
+    try {
+      const seen: StoredEvent[] = [];
+      const sub = a.subscribeToAll((es) => void seen.push(...es));
+      await a.append('s-first', [ev(1)]);
+      await sub.caughtUp();
+      seen.length = 0;
+      const data = { n: 1, cost: '0.000045', nested: { calls: [1, 2] }, latency_ms: undefined };
+      await a.append('s-frozen', [{ id: randomUUID(), type: 'Counted', data, metadata: { occurredAt: '2025-03-10T12:00:00.000Z' } }]);
+      await sub.caughtUp();
+      expect(seen[0].data).toBe(data);
+      expect(JSON.parse(JSON.stringify(seen[0].data))).toEqual((await a.readAll())[1].data);
+      expect(() => {
+        (data as { n: number }).n = 2;
+      }).toThrow(TypeError);
+      expect(() => data.nested.calls.push(3)).toThrow(TypeError);
+      await sub.stop();
+    } finally {
+      await a.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('given subscribers that keep up, the tail keeps only what one of them has not read yet; a late subscriber reads the rest from the file', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tail-'));
     const a = new SqliteEventStore({ file: path.join(dir, 'events.db'), sync: 'normal', pollIntervalMs: 5 });

@@ -120,15 +120,15 @@ export interface ThresholdReached {
 
 export const thresholdKey = (limit: string, threshold: number) => `${limit}:${threshold}`;
 
-/**
- * Every (limit, threshold) the totals have reached (usage >= threshold% of the limit) that is not yet raised.
- * A limit of 0 or less, or no usage of it, raises nothing (a zero limit refuses calls before they are recorded).
- */
 function isAscending(values: readonly number[]): boolean {
   for (let i = 1; i < values.length; i++) if (values[i] < values[i - 1]) return false;
   return true;
 }
 
+/**
+ * Every (limit, threshold) the totals have reached (usage >= threshold% of the limit) that is not yet raised.
+ * A limit of 0 or less, or no usage of it, raises nothing (a zero limit refuses calls before they are recorded).
+ */
 export function thresholdsReached(
   limits: Record<string, number>,
   thresholds: readonly number[],

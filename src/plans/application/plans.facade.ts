@@ -25,7 +25,7 @@ export class PlansFacade {
 
   /**
    * As getPlan, but a plan this instance does not know yet is looked for in the log first: another instance may have
-   * defined it a moment ago (writes that name a plan use this; the hot path keeps the synchronous getPlan).
+   * defined it a moment ago (writes that name a plan use this; hot paths keep the synchronous getPlan or readPlan).
    */
   async findPlan(planId: string): Promise<PlanView | null> {
     const known = this.getPlan(planId);
