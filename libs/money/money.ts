@@ -49,9 +49,6 @@ export function billedToJson(value: Decimal.Value): number {
   return toCents(value).toNumber();
 }
 
-/** A plain non-negative decimal ("12", "0.0000245"): its integer digits, and its fraction's digits if any. */
-export const PLAIN_DECIMAL = /^(\d+)(?:\.(\d+))?$/;
-
 /**
  * Where the point of a plain non-negative decimal ("12.0045" -> 2) is: -1 for an integer ("12"), NOT_PLAIN for
  * anything else (a sign, an exponent, "1.", ".5", ""). A scan of char codes, without a RegExp: the projections add a
@@ -69,6 +66,13 @@ function pointOf(s: string): number {
     else return NOT_PLAIN;
   }
   return point;
+}
+
+/** A plain non-negative decimal ("12", "0.0000245") as its digits without the point and its scale; null for anything else. */
+export function plainDecimal(s: string): { digits: string; scale: number } | null {
+  const point = pointOf(s);
+  if (point === NOT_PLAIN) return null;
+  return { digits: scaledDigits(s, point, 0), scale: point < 0 ? 0 : s.length - point - 1 };
 }
 
 /** The digits of a plain decimal without its point, times 10^pad, as a Number (the caller keeps it below 10^15). */

@@ -5,6 +5,18 @@ import { randomUUID } from 'crypto';
 import { SqliteEventStore } from './sqlite-event-store';
 import { StoredEvent } from '../port';
 
+/** One store on a fresh file, closed and removed after `body`. */
+async function withStore(pollIntervalMs: number, body: (store: SqliteEventStore) => Promise<void>): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tail-'));
+  const store = new SqliteEventStore({ file: path.join(dir, 'events.db'), sync: 'normal', pollIntervalMs });
+  try {
+    await body(store);
+  } finally {
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const ev = (n: number) => ({ id: randomUUID(), type: n % 3 === 0 ? 'Other' : 'Counted', data: { n }, metadata: { occurredAt: '2025-03-10T12:00:00.000Z' } });
 
 describe('SqliteEventStore shared tail', () => {
@@ -39,10 +51,8 @@ describe('SqliteEventStore shared tail', () => {
   });
 
   it('given a subscriber, when an event is appended, then the tail hands on the appended data (equal to what the log holds) and, under test, freezes it', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tail-'));
     // A long poll interval: the subscriber reads this process's commits from the tail, never from the file.
-    const a = new SqliteEventStore({ file: path.join(dir, 'events.db'), sync: 'normal', pollIntervalMs: 60_000 });
-    try {
+    await withStore(60_000, async (a) => {
       const seen: StoredEvent[] = [];
       const sub = a.subscribeToAll((es) => void seen.push(...es));
       await a.append('s-first', [ev(1)]);
@@ -58,16 +68,11 @@ describe('SqliteEventStore shared tail', () => {
       }).toThrow(TypeError);
       expect(() => data.nested.calls.push(3)).toThrow(TypeError);
       await sub.stop();
-    } finally {
-      await a.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('given subscribers that keep up, the tail keeps only what one of them has not read yet; a late subscriber reads the rest from the file', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tail-'));
-    const a = new SqliteEventStore({ file: path.join(dir, 'events.db'), sync: 'normal', pollIntervalMs: 5 });
-    try {
+    await withStore(5, async (a) => {
       const fast: StoredEvent[] = [];
       let release!: () => void;
       const gate = new Promise<void>((r) => (release = r));
@@ -96,9 +101,6 @@ describe('SqliteEventStore shared tail', () => {
       expect(fast.map((e) => e.position)).toEqual(stored.map((e) => e.position));
       await s1.stop();
       await s2.stop();
-    } finally {
-      await a.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });

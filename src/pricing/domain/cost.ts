@@ -1,4 +1,4 @@
-import { Money, PLAIN_DECIMAL, scaledToExact } from '../../../libs/money';
+import { Money, plainDecimal, scaledToExact } from '../../../libs/money';
 import type { UsageVector } from '../../metering';
 import { PER, PriceComponents, PriceValue, isTiered } from './price';
 
@@ -65,10 +65,10 @@ function compile(components: PriceComponents): CompiledPrice | null {
     const price = components[key];
     if (price === undefined) continue;
     if (typeof price !== 'string') return null;
-    const m = PLAIN_DECIMAL.exec(price);
-    if (!m) return null;
+    const plain = plainDecimal(price);
+    if (!plain) return null;
     // price / per: per is 1, 10^3 or 10^6, so dividing only moves the decimal point.
-    parsed.push({ key, digits: m[1] + (m[2] ?? ''), scale: (m[2]?.length ?? 0) + String(per).length - 1 });
+    parsed.push({ key, digits: plain.digits, scale: plain.scale + String(per).length - 1 });
   }
   const scale = Math.max(0, ...parsed.map((p) => p.scale));
   const terms = parsed.map((p) => ({ key: p.key, units: Number(p.digits + '0'.repeat(scale - p.scale)) }));
