@@ -317,8 +317,10 @@ export class SqliteEventStore implements EventStore {
     const read = this.readByEverySubscription();
     if (read !== null && read > this.tailFrom) start = Math.max(start, read >= this.tailTo ? this.tail.length : this.tailIndexAfter(read));
     if (start > this.tailStart) {
-      this.tailStart = start;
       this.tailFrom = this.tail[start - 1].position;
+      // Let the trimmed events die young: the array would hold them until the next slice.
+      this.tail.fill(undefined as unknown as StoredEvent, this.tailStart, start);
+      this.tailStart = start;
     }
     // Drop the dead prefix in chunks, so trimming costs O(1) per event.
     if (this.tailStart > 4096 && this.tailStart * 2 > this.tail.length) {

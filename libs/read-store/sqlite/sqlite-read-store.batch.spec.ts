@@ -46,4 +46,57 @@ describe('SqliteReadStore batches', () => {
     await expect(kept.put({ _id: 'a', n: 2 })).rejects.toThrow('after the batch ended');
     expect(await store.collection('docs').get('a')).toEqual({ _id: 'a', n: 1 });
   });
+
+  describe('the committed-document cache', () => {
+    type Counter = { _id: string; n: number };
+    const bump = (b: ProjectionBatch, id: string) => async () => {
+      const docs = b.collection<Counter>('docs');
+      const doc = (await docs.get(id)) ?? { _id: id, n: 0 };
+      doc.n += 1;
+      await docs.put(doc);
+      return doc;
+    };
+
+    it('given a document a unit wrote, when the next unit reads it, then it gets the object written (no parse) and the file agrees', async () => {
+      let first!: Counter;
+      let second!: Counter;
+      await store.applyBatch('p', 1n, async (b) => void (first = await bump(b, 'a')()));
+      await store.applyBatch('p', 2n, async (b) => void (second = await bump(b, 'a')()));
+      expect(second).toBe(first);
+      expect(await store.collection('docs').get('a')).toEqual({ _id: 'a', n: 2 });
+    });
+
+    it('given a unit that changed a document and then failed, when the next unit reads it, then it gets what the file holds', async () => {
+      await store.applyBatch('p', 1n, async (b) => void (await bump(b, 'a')()));
+      await expect(
+        store.applyBatch('p', 2n, async (b) => {
+          await bump(b, 'a')();
+          throw new Error('handler failed');
+        }),
+      ).rejects.toThrow('handler failed');
+      let seen!: Counter;
+      await store.applyBatch('p', 2n, async (b) => void (seen = await bump(b, 'a')()));
+      expect(seen.n).toBe(2);
+      expect(await store.collection('docs').get('a')).toEqual({ _id: 'a', n: 2 });
+    });
+
+    it('given a unit that changed a document it read but did not write it, when the next unit reads it, then it gets what the file holds', async () => {
+      await store.applyBatch('p', 1n, async (b) => void (await bump(b, 'a')()));
+      await store.applyBatch('p', 2n, async (b) => {
+        const doc = (await b.collection<Counter>('docs').get('a'))!;
+        doc.n = 99;
+      });
+      let seen!: Counter;
+      await store.applyBatch('p', 3n, async (b) => void (seen = (await b.collection<Counter>('docs').get('a'))!));
+      expect(seen).toEqual({ _id: 'a', n: 1 });
+    });
+
+    it('given a projection that kept a document past its unit and changed it, when a unit reads it, then (under test) it fails loudly', async () => {
+      let kept!: Counter;
+      await store.applyBatch('p', 1n, async (b) => void (kept = await bump(b, 'a')()));
+      kept.n = 42;
+      await expect(store.applyBatch('p', 2n, async (b) => void (await b.collection<Counter>('docs').get('a')))).rejects.toThrow('changed in the read store\'s cache outside a unit');
+      expect(await store.collection('docs').get('a')).toEqual({ _id: 'a', n: 1 });
+    });
+  });
 });
