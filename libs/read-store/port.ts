@@ -53,10 +53,12 @@ export interface Collection<T extends Doc = Doc> {
 
 /**
  * Writes made by a projection for one batch of events; applied with the checkpoint, atomically or idempotently.
- * Inside a batch an adapter may hand out the batch's own copy of a document (SQLite parses it once and writes it once
- * at the end, however many events change it): change a document you got only to put it back, and do not change one
- * after putting it unless you put it again. Write only through the batch's collections while the batch runs: the
- * store's own collections are for standalone writes, which wait for the batch in progress to end.
+ * Inside a batch an adapter may hand out the batch's own copy of a document (SQLite takes it from its cache or the
+ * file once, and writes it once at the end, however many events change it): change a document you got only to put it
+ * back, and do not change one after putting it unless you put it again. Write only through the batch's collections
+ * while the batch runs: the store's own collections are for standalone writes, which wait for the batch in progress
+ * to end. Each unit gets its own batch object, so a projection may tell one batch from the next (a retried one too)
+ * by identity.
  */
 export interface ProjectionBatch {
   collection<T extends Doc = Doc>(name: string): Collection<T>;

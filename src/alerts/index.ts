@@ -10,5 +10,5 @@ export { usageAlertStreamId, renewalNoticeStreamId } from './domain/alert';
 export type { WebhookConfiguredData, WebhookRemovedData, WebhookDeliveryAttemptedData } from './domain/webhook';
 export { severityFor } from './domain/severity';
 export type { Severity } from './domain/severity';
-export { usageOfLimit, limitSubject, providerName, formatCount, formatUsd, addUsage, emptyTotals } from './domain/limit-usage';
+export { usageOfLimit, limitSubject, providerName, formatCount, formatUsd, addUsageInPlace, emptyTotals } from './domain/limit-usage';
 export type { UsageTotals, LimitSubject } from './domain/limit-usage';

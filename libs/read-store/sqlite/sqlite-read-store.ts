@@ -156,7 +156,7 @@ export class SqliteReadStore implements ReadStore {
           if (o !== 'applied') continue;
           this.unitOpen = true;
           try {
-            await apply(this.unitBatch, checkpoint);
+            await apply(this.unitBatch(), checkpoint);
             this.flushUnit();
           } finally {
             this.unitOpen = false;
@@ -198,7 +198,11 @@ export class SqliteReadStore implements ReadStore {
    * holds the write lock). A collection from `collection()` is for standalone writes: they wait for the lock, so a
    * projection that wrote through one inside its unit would wait for itself.
    */
-  private readonly unitBatch: ProjectionBatch = { collection: <T extends Doc>(n: string) => (this.collection<T>(n) as SqliteCollection<T>).batchView };
+  private unitBatch(): ProjectionBatch {
+    // A new object per unit, though the views are shared: a projection tells one batch from the next by identity (the
+    // usage summaries drop what a failed attempt left pending; one shared object made a retried batch count twice).
+    return { collection: <T extends Doc>(n: string) => (this.collection<T>(n) as SqliteCollection<T>).batchView };
+  }
 
   /** Runs a standalone write under the process's write lock (after any unit in progress). */
   write<T>(fn: () => T): Promise<T> {

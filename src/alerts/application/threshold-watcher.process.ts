@@ -7,7 +7,7 @@ import type { UsageRecordedData } from '../../metering';
 import type { PlansFacade } from '../../plans';
 import type { SubscriptionsFacade } from '../../subscriptions';
 import { thresholdKey, thresholdsReached } from '../domain/alert';
-import { addUsage, emptyTotals, UsageTotals } from '../domain/limit-usage';
+import { addUsageInPlace, emptyTotals, UsageTotals } from '../domain/limit-usage';
 import { RaiseAlertHandler } from './raise-alert.handler';
 
 export const ALERT_TRACKER = 'alert_usage_tracker';
@@ -27,6 +27,12 @@ export interface TrackerDoc {
 
 export const trackerId = (tenantId: string, userId: string, periodStart: string) => `${tenantId}|${userId}|${periodStart}`;
 export const DEFAULT_THRESHOLDS = [80, 90, 100];
+const NONE_RAISED: ReadonlySet<string> = new Set();
+
+interface Limits {
+  limits: Readonly<Record<string, number>>;
+  thresholds: readonly number[];
+}
 
 /**
  * Process manager: follows `UsageRecorded` from the log with its own checkpointed subscription, keeps per-period
@@ -67,17 +73,19 @@ export class ThresholdWatcherProcess implements Projection {
     };
     doc.plan_id = d.plan_id;
     doc.period_end = isoTime(d.period_end);
-    doc.totals = addUsage(doc.totals, {
+    addUsageInPlace(doc.totals, {
       provider: d.provider,
       tokens: (d.input_tokens ?? 0) + (d.output_tokens ?? 0),
       units: d.units ?? 0,
       cost: d.cost ?? '0',
     });
     // The plan as it stood when the usage was stored: this watcher may run ahead of this thread's plan subscription.
-    await this.plans.catchUpTo(event.position);
-    const { limits, thresholds } = await this.limitsFor(d);
-    const raised = new Set(doc.raised);
-    for (const r of thresholdsReached(limits, thresholds, doc.totals, raised)) {
+    if (!this.plans.knowsUpTo(event.position)) await this.plans.catchUpTo(event.position);
+    const { limits, thresholds } = this.planLimits(d.plan_id) ?? (await this.subscriptionLimits(d));
+    const raised = doc.raised.length ? new Set(doc.raised) : NONE_RAISED;
+    const reached = thresholdsReached(limits, thresholds, doc.totals, raised);
+    const added = new Set<string>();
+    for (const r of reached) {
       const alertId = RaiseAlertHandler.usageAlertId(d.tenant_id, d.user_id, periodStart, r.limit, r.threshold);
       await this.raiser.raiseUsageAlert(
         {
@@ -101,16 +109,22 @@ export class ThresholdWatcherProcess implements Projection {
         },
         event.id,
       );
-      raised.add(thresholdKey(r.limit, r.threshold));
+      added.add(thresholdKey(r.limit, r.threshold));
     }
-    doc.raised = [...raised];
+    if (added.size) doc.raised = [...raised, ...added];
     await trackers.put(doc);
   }
 
-  private async limitsFor(d: UsageRecordedData): Promise<{ limits: Readonly<Record<string, number>>; thresholds: readonly number[] }> {
-    const plan = this.plans.readPlan(d.plan_id);
-    if (plan) return { limits: plan.limits ?? {}, thresholds: plan.alert_thresholds?.length ? plan.alert_thresholds : DEFAULT_THRESHOLDS };
+  /** The limits of the plan the usage was recorded under, when this thread knows it (the usual case: no await). */
+  private planLimits(planId: string): Limits | null {
+    const plan = this.plans.readPlan(planId);
+    return plan && { limits: plan.limits ?? {}, thresholds: plan.alert_thresholds?.length ? plan.alert_thresholds : DEFAULT_THRESHOLDS };
+  }
+
+  /** A plan this thread does not know (removed since): the limits of the user's subscription at the call's time. */
+  private async subscriptionLimits(d: UsageRecordedData): Promise<Limits> {
     const sub = await this.subscriptions.getEffective(d.tenant_id, d.user_id, new Date(d.occurred_at));
     return { limits: sub.limits ?? {}, thresholds: sub.alert_thresholds?.length ? sub.alert_thresholds : DEFAULT_THRESHOLDS };
   }
+
 }

@@ -1,6 +1,8 @@
+import fc from 'fast-check';
+import { Money, scaledToExact } from '../../../libs/money';
 import { alertDecider, AlertEvent, thresholdsReached, UsageAlertRaisedData } from './alert';
 import { describeAlert, describeRenewal } from './alert-wording';
-import { addUsage, emptyTotals, UsageTotals } from './limit-usage';
+import { addUsageInPlace, emptyTotals, UsageTotals } from './limit-usage';
 import { severityFor } from './severity';
 
 const raised: UsageAlertRaisedData = {
@@ -30,7 +32,7 @@ function given(events: AlertEvent[]) {
 
 function calls(provider: string, n: number, tokensEach = 10, costEach = '0.001'): UsageTotals {
   let t = emptyTotals();
-  for (let i = 0; i < n; i++) t = addUsage(t, { provider, tokens: tokensEach, units: 0, cost: costEach });
+  for (let i = 0; i < n; i++) t = addUsageInPlace(t, { provider, tokens: tokensEach, units: 0, cost: costEach });
   return t;
 }
 
@@ -79,13 +81,38 @@ describe('Thresholds', () => {
   });
 
   it('count other providers only in totals, and cost exactly', () => {
-    const t = addUsage(calls('openai', 3, 100, '40'), { provider: 'gemini', tokens: 5, units: 0, cost: '0.000001' });
+    const t = addUsageInPlace(calls('openai', 3, 100, '40'), { provider: 'gemini', tokens: 5, units: 0, cost: '0.000001' });
     const got = thresholdsReached({ gemini_calls: 2, monthly_cost: 150, total_tokens: 1000 }, [80], t, new Set());
     expect(got.map((r) => [r.limit, r.value.toFixed(), r.message])).toEqual([['monthly_cost', '120.000001', 'You have used $120.00 of your $150.00 monthly cost limit']]);
   });
 
   it('ignore a zero limit and a limit without usage', () => {
     expect(thresholdsReached({ gemini_calls: 0, openai_calls: 5 }, [80], calls('tavily', 9), new Set())).toEqual([]);
+  });
+
+  it('a cost exactly at a threshold reaches it, and one millionth of a cent below does not', () => {
+    const at = (cost: string) => thresholdsReached({ monthly_cost: 0.3 }, [90], { ...emptyTotals(), calls: 1, cost }, new Set()).length;
+    expect([at('0.27'), at('0.27000000000000000001'), at('0.26999999999999999999')]).toEqual([1, 1, 0]);
+  });
+
+  it('cost thresholds decide as exact decimals do, near the boundary and far from it', () => {
+    const exactReached = (cost: string, limit: number, threshold: number) => !new Money(cost).lt(new Money(limit).times(threshold).div(100));
+    const cost = fc.tuple(fc.bigInt({ min: 1n, max: 10n ** 14n }), fc.integer({ min: 0, max: 12 })).map(([n, scale]) => scaledToExact(n.toString(), scale));
+    // Near the boundary: the cost of threshold% of the limit, give or take a few units of its last place.
+    const near = fc.tuple(fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 0, max: 4 }), fc.integer({ min: 1, max: 100 }), fc.integer({ min: -3, max: 3 })).map(([cents, places, threshold, nudge]) => {
+      const limit = cents / 10 ** places;
+      const exact = new Money(limit).times(threshold).div(100).plus(new Money(nudge).times('1e-12'));
+      return { cost: exact.toFixed(), limit, threshold };
+    });
+    const far = fc.record({ cost, limit: fc.double({ min: 0.01, max: 1e6, noNaN: true }), threshold: fc.integer({ min: 1, max: 150 }) });
+    fc.assert(
+      fc.property(fc.oneof(near, far), ({ cost: c, limit, threshold }) => {
+        fc.pre(!new Money(c).lte(0));
+        const got = thresholdsReached({ monthly_cost: limit }, [threshold], { ...emptyTotals(), calls: 1, cost: c }, new Set()).length === 1;
+        expect(got).toBe(exactReached(c, limit, threshold));
+      }),
+      { numRuns: 5_000 },
+    );
   });
 });
 

@@ -137,23 +137,34 @@ export function thresholdsReached(
 ): ThresholdReached[] {
   const out: ThresholdReached[] = [];
   const ascending = isAscending(thresholds) ? thresholds : [...thresholds].sort((a, b) => a - b);
-  for (const [limit, limitValue] of Object.entries(limits)) {
+  for (const limit in limits) {
+    const limitValue = limits[limit];
     if (typeof limitValue !== 'number' || !(limitValue > 0)) continue;
-    if (ascending.every((t) => alreadyRaised.has(thresholdKey(limit, t)))) continue;
+    if (alreadyRaised.size && ascending.every((t) => alreadyRaised.has(thresholdKey(limit, t)))) continue;
+    // A count is a number; a cost an exact decimal string (never negative, so its Number is 0 only when it is 0).
     const used = limitUsage(limit, totals);
-    // Counts compare as numbers; a cost (an exact decimal string) as a Decimal.
-    const value = typeof used === 'number' ? used : new Money(used);
-    if (typeof value === 'number' ? value <= 0 : value.lte(0)) continue;
+    if (!((typeof used === 'number' ? used : Number(used)) > 0)) continue;
     for (const threshold of ascending) {
       // Below this threshold is below every higher one too.
-      if (typeof value === 'number' && Number.isSafeInteger(limitValue * threshold)) {
-        if (value * 100 < limitValue * threshold) break;
-      } else if (new Money(value).lt(new Money(limitValue).times(threshold).div(100))) break;
+      if (below(used, limitValue, threshold)) break;
       if (alreadyRaised.has(thresholdKey(limit, threshold))) continue;
       const severity = severityFor(threshold);
-      const exact = new Money(value);
+      const exact = new Money(used);
       out.push({ limit, threshold, value: exact, limit_value: limitValue, severity, ...describeAlert(limit, severity, exact, limitValue) });
     }
   }
   return out;
+}
+
+/**
+ * Whether usage is below threshold% of the limit, exactly. Whole counts compare as integers. Otherwise the floats
+ * decide when they are clearly apart (their error is some 1e-16 of the values, the margin here 1e-9), and Decimals
+ * only near the boundary: the watcher asks for every recorded call, and a cost reaches a threshold once a period.
+ */
+function below(used: number | string, limitValue: number, threshold: number): boolean {
+  const target = limitValue * threshold;
+  if (typeof used === 'number' && Number.isSafeInteger(target)) return used * 100 < target;
+  const scaled = (typeof used === 'number' ? used : Number(used)) * 100;
+  if (Math.abs(scaled - target) > 1e-9 * Math.max(Math.abs(scaled), Math.abs(target))) return scaled < target;
+  return new Money(used).lt(new Money(limitValue).times(threshold).div(100));
 }

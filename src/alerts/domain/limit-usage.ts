@@ -22,19 +22,21 @@ export interface UsageIncrement {
   cost: string;
 }
 
-/** Adds one call to the totals (pure: returns a new object). */
-export function addUsage(t: UsageTotals, inc: UsageIncrement): UsageTotals {
-  const p = t.providers[inc.provider] ?? { calls: 0, tokens: 0, units: 0, cost: '0' };
-  return {
-    calls: t.calls + 1,
-    tokens: t.tokens + inc.tokens,
-    units: t.units + inc.units,
-    cost: plusExact(t.cost, inc.cost),
-    providers: {
-      ...t.providers,
-      [inc.provider]: { calls: p.calls + 1, tokens: p.tokens + inc.tokens, units: p.units + inc.units, cost: plusExact(p.cost, inc.cost) },
-    },
-  };
+/**
+ * Adds one call to totals the caller owns, in place, and returns them: a projection's document inside its unit (one
+ * object per user and batch, however many calls; a copy per call was most of what those projections allocated).
+ */
+export function addUsageInPlace<T extends UsageTotals>(t: T, inc: UsageIncrement): T {
+  const p = (t.providers[inc.provider] ??= { calls: 0, tokens: 0, units: 0, cost: '0' });
+  t.calls += 1;
+  t.tokens += inc.tokens;
+  t.units += inc.units;
+  t.cost = plusExact(t.cost, inc.cost);
+  p.calls += 1;
+  p.tokens += inc.tokens;
+  p.units += inc.units;
+  p.cost = plusExact(p.cost, inc.cost);
+  return t;
 }
 
 /**
@@ -43,11 +45,23 @@ export function addUsage(t: UsageTotals, inc: UsageIncrement): UsageTotals {
  */
 export interface LimitSubject {
   /** Null for the totals over every provider. */
-  provider: string | null;
-  measure: 'calls' | 'tokens' | 'units' | 'cost';
+  readonly provider: string | null;
+  readonly measure: 'calls' | 'tokens' | 'units' | 'cost';
 }
 
+const subjects = new Map<string, LimitSubject | null>();
+
+/** What a limit key measures (read per recorded call by the alert watcher: parsed once per key). */
 export function limitSubject(limitKey: string): LimitSubject | null {
+  let s = subjects.get(limitKey);
+  if (s === undefined) {
+    s = parseLimitSubject(limitKey);
+    if (subjects.size < 10_000) subjects.set(limitKey, s);
+  }
+  return s;
+}
+
+function parseLimitSubject(limitKey: string): LimitSubject | null {
   if (limitKey === 'monthly_cost' || limitKey === 'total_cost') return { provider: null, measure: 'cost' };
   const m = /^(.+)_(calls|tokens|units|cost)$/.exec(limitKey);
   if (!m) return null;

@@ -1,16 +1,16 @@
-import { addUsage, emptyTotals, UsageTotals } from '../../alerts';
+import { addUsageInPlace, emptyTotals, UsageTotals } from '../../alerts';
 import { daysBetween, minusMonths, monthsBetween } from './calendar';
 import { recommendations, usageOutlook, usageTrend } from './usage-outlook';
 
 function day(calls: number, provider = 'gemini', tokensEach = 100, costEach = '0.01'): UsageTotals {
   let t = emptyTotals();
-  for (let i = 0; i < calls; i++) t = addUsage(t, { provider, tokens: tokensEach, units: 0, cost: costEach });
+  for (let i = 0; i < calls; i++) t = addUsageInPlace(t, { provider, tokens: tokensEach, units: 0, cost: costEach });
   return t;
 }
 function sumOf(days: UsageTotals[]): UsageTotals {
   return days.reduce((acc, d) => {
     let t = acc;
-    for (const [p, v] of Object.entries(d.providers)) for (let i = 0; i < v.calls; i++) t = addUsage(t, { provider: p, tokens: v.tokens / v.calls, units: 0, cost: String(Number(v.cost) / v.calls) });
+    for (const [p, v] of Object.entries(d.providers)) for (let i = 0; i < v.calls; i++) t = addUsageInPlace(t, { provider: p, tokens: v.tokens / v.calls, units: 0, cost: String(Number(v.cost) / v.calls) });
     return t;
   }, emptyTotals());
 }

@@ -1,7 +1,7 @@
 import { StoredEvent } from '../../../libs/event-store/port';
 import { Projection, UserVersions } from '../../../libs/projections';
 import { ProjectionBatch, ReadStore } from '../../../libs/read-store/port';
-import { addUsage, emptyTotals, UsageTotals } from '../../alerts';
+import { addUsageInPlace, emptyTotals, UsageTotals } from '../../alerts';
 import type { UsageRecordedData } from '../../metering';
 import { dayKey } from '../domain/calendar';
 
@@ -38,9 +38,9 @@ export class UsageDailyProjection implements Projection {
     const day = dayKey(d.occurred_at);
     const id = dailyId(d.tenant_id, d.user_id, day);
     const days = batch.collection<DailyDoc>(USAGE_DAILY);
-    const doc = await days.get(id);
-    const totals = addUsage(doc ?? emptyTotals(), { provider: d.provider, tokens: (d.input_tokens ?? 0) + (d.output_tokens ?? 0), units: d.units ?? 0, cost: d.cost ?? '0' });
-    await days.put({ _id: id, tenant_id: d.tenant_id, user_id: d.user_id, day, ...totals });
+    const doc = (await days.get(id)) ?? { _id: id, tenant_id: d.tenant_id, user_id: d.user_id, day, ...emptyTotals() };
+    addUsageInPlace(doc, { provider: d.provider, tokens: (d.input_tokens ?? 0) + (d.output_tokens ?? 0), units: d.units ?? 0, cost: d.cost ?? '0' });
+    await days.put(doc);
   }
 
   afterCommit(events: StoredEvent[]): void {

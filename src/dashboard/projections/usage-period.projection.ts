@@ -2,7 +2,7 @@ import { StoredEvent } from '../../../libs/event-store/port';
 import { isoTime } from '../../../libs/clock';
 import { Projection, UserVersions } from '../../../libs/projections';
 import { ProjectionBatch, ReadStore } from '../../../libs/read-store/port';
-import { addUsage, emptyTotals, UsageTotals } from '../../alerts';
+import { addUsageInPlace, emptyTotals, UsageTotals } from '../../alerts';
 import type { UsageRecordedData } from '../../metering';
 
 export const USAGE_PERIOD_TOTALS = 'dashboard_period_totals';
@@ -40,25 +40,25 @@ export class UsagePeriodProjection implements Projection {
     const d = event.data as UsageRecordedData;
     const id = periodId(d.tenant_id, d.user_id, d.period_start);
     const periods = batch.collection<PeriodDoc>(USAGE_PERIOD_TOTALS);
-    const doc = await periods.get(id);
-    const totals: UsageTotals = addUsage(doc ?? emptyTotals(), { provider: d.provider, tokens: (d.input_tokens ?? 0) + (d.output_tokens ?? 0), units: d.units ?? 0, cost: d.cost ?? '0' });
-    const errors = { ...(doc?.errors ?? {}) };
-    if (d.status >= 400) errors[d.provider] = (errors[d.provider] ?? 0) + 1;
     const occurred = isoTime(d.occurred_at);
-    await periods.put({
+    const doc = (await periods.get(id)) ?? {
       _id: id,
       tenant_id: d.tenant_id,
       user_id: d.user_id,
       period_start: isoTime(d.period_start),
       period_end: isoTime(d.period_end),
-      calls: totals.calls,
-      tokens: totals.tokens,
-      units: totals.units,
-      cost: totals.cost,
-      providers: totals.providers,
-      errors,
-      last_occurred_at: doc && doc.last_occurred_at > occurred ? doc.last_occurred_at : occurred,
-    });
+      ...emptyTotals(),
+      errors: {},
+      last_occurred_at: occurred,
+    };
+    doc.period_end = isoTime(d.period_end);
+    addUsageInPlace(doc, { provider: d.provider, tokens: (d.input_tokens ?? 0) + (d.output_tokens ?? 0), units: d.units ?? 0, cost: d.cost ?? '0' });
+    if (d.status >= 400) {
+      const errors = (doc.errors ??= {});
+      errors[d.provider] = (errors[d.provider] ?? 0) + 1;
+    }
+    if (occurred > doc.last_occurred_at) doc.last_occurred_at = occurred;
+    await periods.put(doc);
   }
 
   afterCommit(events: StoredEvent[]): void {

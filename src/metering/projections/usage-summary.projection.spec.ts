@@ -1,5 +1,10 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { StoredEvent } from '../../../libs/event-store/port';
+import { SqliteReadStore } from '../../../libs/read-store/sqlite/sqlite-read-store';
 import type { MeteringEvent, UsageRecordedData } from '../contracts';
-import { evolveSummary, toPeriodUsage, UsageSummaryDoc } from './usage-summary.projection';
+import { evolveSummary, summaryId, toPeriodUsage, USAGE_SUMMARIES, UsageSummaryDoc, UsageSummaryProjection } from './usage-summary.projection';
 import { logLine } from './usage-log.projection';
 
 const base: UsageRecordedData = {
@@ -88,5 +93,41 @@ describe('A usage log line', () => {
 
   it('marks a refusal with the limit that refused it', () => {
     expect(logLine(refused)).toEqual(expect.objectContaining({ _id: 't1|r|x1', kind: 'refusal', status: 429, outcome: 'refused', limit: 'openai_calls', limit_value: 3, cost: '0' }));
+  });
+});
+
+describe('The usage-summaries projection between batches', () => {
+  let dir: string;
+  let store: SqliteReadStore;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'summaries-'));
+    store = new SqliteReadStore({ file: path.join(dir, 'read-models.db') });
+  });
+  afterEach(async () => {
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const stored = (position: bigint, over: Partial<UsageRecordedData>): StoredEvent => ({
+    id: `e${position}`, streamId: `usage-${position}`, revision: 0n, position, type: 'UsageRecorded', data: { ...base, ...over }, metadata: { occurredAt: base.occurred_at },
+  });
+  /** One batch as the runner applies it: every event, the batch's end, and afterCommit once it committed. */
+  const apply = async (p: UsageSummaryProjection, events: StoredEvent[], fail = false) => {
+    await store.applyBatch(p.name, events[events.length - 1].position, async (batch) => {
+      for (const e of events) await p.handle(e, batch);
+      await p.endBatch(batch);
+      if (fail) throw new Error('a later projection of the unit failed');
+    });
+    p.afterCommit(events);
+  };
+
+  it('given a batch that changed cached summaries and then failed, when the batch is applied again, then each call counts once', async () => {
+    const p = new UsageSummaryProjection();
+    await p.setup(store);
+    await apply(p, [stored(1n, { usage_id: 'r1', cost: '0.1' })]);
+    await expect(apply(p, [stored(2n, { usage_id: 'r2', cost: '0.2' })], true)).rejects.toThrow('failed');
+    await apply(p, [stored(2n, { usage_id: 'r2', cost: '0.2' })]);
+    const doc = await store.collection<UsageSummaryDoc>(USAGE_SUMMARIES).get(summaryId('t1', 'u1', base.period_start));
+    expect([doc!.total_calls, doc!.total_cost]).toEqual([2, '0.3']);
   });
 });

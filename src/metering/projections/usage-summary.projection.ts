@@ -162,10 +162,10 @@ const CACHE_LIMIT = 50_000;
  * usage_summaries: per user and billing period, totals and per provider (calls, tokens by kind, exact cost, errors,
  * refusals, a latency histogram for p50/p95/p99).
  *
- * A batch folds its events into copies of the summaries it touches and writes each once, at the end of the batch (in
- * the same unit as the checkpoint). Committed summaries stay in memory for the next batch, but only while the stored
- * checkpoint is the one this instance committed: when another instance (or a rebuild) moved it, the cache is dropped
- * and summaries are read from the store again.
+ * A batch folds its events into the summaries it touches and writes each once, at the end of the batch (in the same
+ * unit as the checkpoint). Committed summaries stay in memory for the next batch, which changes them in place, but
+ * only while the stored checkpoint is the one this instance committed: when another instance (or a rebuild) moved it,
+ * or a batch failed after changing them, the cache is dropped and summaries are read from the store again.
  */
 export class UsageSummaryProjection implements Projection {
   readonly name = USAGE_SUMMARIES_PROJECTION;
@@ -190,17 +190,15 @@ export class UsageSummaryProjection implements Projection {
   async handle(event: StoredEvent, batch: ProjectionBatch): Promise<void> {
     if (this.pending?.batch !== batch) {
       const checkpoint = this.store ? await this.store.getCheckpoint(this.name) : null;
-      if (checkpoint === null || checkpoint !== this.cachedAt) this.cache.clear();
+      // A batch that never reached afterCommit (it failed, or its unit was refused) may have changed cached summaries.
+      if (this.pending || checkpoint === null || checkpoint !== this.cachedAt) this.cache.clear();
       this.pending = { batch, docs: new Map(), last: -1n };
     }
     const e = { type: event.type, data: event.data } as MeteringEvent;
     const id = summaryId(e.data.tenant_id, e.data.user_id, e.data.period_start);
     const docs = this.pending.docs;
     let doc = docs.get(id) ?? null;
-    if (!doc) {
-      const cached = this.cache.get(id);
-      doc = cached ? structuredClone(cached) : await batch.collection<UsageSummaryDoc>(USAGE_SUMMARIES).get(id);
-    }
+    if (!doc) doc = this.cache.get(id) ?? (await batch.collection<UsageSummaryDoc>(USAGE_SUMMARIES).get(id));
     docs.set(id, evolveSummary(doc, e));
     this.pending.last = event.position;
   }

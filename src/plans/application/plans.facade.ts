@@ -39,6 +39,11 @@ export class PlansFacade {
     return this.plans.catchUpTo(position);
   }
 
+  /** Whether every plan event up to this log position is known here already (then catchUpTo has nothing to wait for). */
+  knowsUpTo(position: bigint): boolean {
+    return this.plans.knowsUpTo(position);
+  }
+
   /** Active plans, cheapest tier first. */
   listPlans(): PlanView[] {
     return this.plans.book.all().filter((p) => p.active).map((p) => clone(p)!);

@@ -41,15 +41,20 @@ export class PlansService implements OnModuleInit, OnModuleDestroy {
    * book the plan subscription has not brought that far yet. Costs a comparison once the book is past it.
    */
   async catchUpTo(position: bigint): Promise<void> {
-    const sub = this.subscription;
-    if (!sub || position <= this.knownUpTo) return;
-    if (sub.lastPosition >= position) {
-      this.knownUpTo = sub.lastPosition;
-      return;
-    }
+    if (this.knowsUpTo(position)) return;
+    const sub = this.subscription!;
     const head = await this.store.headPosition();
     await sub.caughtUp();
     if (head > this.knownUpTo) this.knownUpTo = head;
+  }
+
+  /** Whether every plan event up to `position` is folded already (catchUpTo without a promise, for the usual case). */
+  knowsUpTo(position: bigint): boolean {
+    const sub = this.subscription;
+    if (!sub || position <= this.knownUpTo) return true;
+    if (sub.lastPosition < position) return false;
+    this.knownUpTo = sub.lastPosition;
+    return true;
   }
 
   async onModuleDestroy(): Promise<void> {
