@@ -18,6 +18,8 @@ import { UsageWriter } from './usage-writer';
 const PERIOD = { period_start: '2025-03-01T00:00:00.000Z', period_end: '2025-04-01T00:00:00.000Z' };
 function fakeSubscriptions(limits: Record<string, number>) {
   return {
+    // Memory never answers here, so every admission takes getEffective's path (the e2e tests take both).
+    peekEffective: () => null,
     getEffective: async (tenant_id: string, user_id: string) => ({
       tenant_id,
       user_id,

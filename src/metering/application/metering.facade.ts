@@ -32,7 +32,7 @@ export class MeteringFacade {
    * `record` or `release`. Refused: a `UsageRefused` is durable before this resolves (unless dryRun).
    */
   async admit(req: AdmissionRequest): Promise<Admission> {
-    const subscription = await this.subscriptions.getEffective(req.tenantId, req.userId, req.at);
+    const subscription = this.subscriptions.peekEffective(req.tenantId, req.userId, req.at) ?? (await this.subscriptions.getEffective(req.tenantId, req.userId, req.at));
     const cost = this.estimateCost(req);
     const key = periodKey(req.tenantId, req.userId, subscription.period_start);
     // From here to the reservation nothing awaits: concurrent admits see each other's reservations.

@@ -54,7 +54,8 @@ export class ReportUsageHandler {
       return { id: u.id, status: 'rejected', reason: `this key may not report usage for user ${u.user_id}` };
     }
     try {
-      const sub = await this.subscriptions.getEffective(scope.tenantId, scope.userId, new Date(u.occurred_at));
+      const at = new Date(u.occurred_at);
+      const sub = this.subscriptions.peekEffective(scope.tenantId, scope.userId, at) ?? (await this.subscriptions.getEffective(scope.tenantId, scope.userId, at));
       const data = this.metering.recordedData(scope.tenantId, scope.userId, sub, { ...u, usage_id: u.id }, 'report');
       data.payload_hash = payloadHash(u);
       const out = await this.writer.recordUsage(data);

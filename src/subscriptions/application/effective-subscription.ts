@@ -10,7 +10,7 @@ export interface EffectiveSubscription {
   /** ISO times: the billing period containing the moment asked about (start inclusive, end exclusive). */
   period_start: string;
   period_end: string;
-  /** The plan's limits now (absent = unlimited). */
-  limits: Record<string, number>;
-  alert_thresholds: number[];
+  /** The plan's limits now (absent = unlimited): the plan book's own object, not a copy. */
+  limits: Readonly<Record<string, number>>;
+  alert_thresholds: readonly number[];
 }

@@ -33,6 +33,11 @@ export class SubscriptionsFacade {
     return this.subscriptions.getEffective(tenantId, userId, at);
   }
 
+  /** getEffective from memory, without a promise; null when that needs a load or a write (then ask getEffective). */
+  peekEffective(tenantId: string, userId: string, at: Date): EffectiveSubscription | null {
+    return this.subscriptions.peekEffective(tenantId, userId, at);
+  }
+
   /** As getEffective, but creates nothing: null for a user the tenant never had (read endpoints answer 404 then). */
   findEffective(tenantId: string, userId: string, at: Date): Promise<EffectiveSubscription | null> {
     return this.subscriptions.findEffective(tenantId, userId, at);

@@ -26,6 +26,8 @@ interface CacheEntry {
 }
 
 const key = (tenantId: string, userId: string) => `${tenantId}/${userId}`;
+const NO_LIMITS: Readonly<Record<string, number>> = Object.freeze({});
+const DEFAULT_THRESHOLDS: readonly number[] = Object.freeze([80, 90, 100]);
 
 export const priceFor = (plan: Pick<PlanView, 'monthly_price' | 'yearly_price'>, cycle: BillingCycle) => (cycle === 'yearly' ? plan.yearly_price : plan.monthly_price);
 
@@ -81,8 +83,17 @@ export class SubscriptionsService {
   }
 
   async getEffective(tenantId: string, userId: string, at: Date): Promise<EffectiveSubscription> {
-    const state = await this.ensure(tenantId, userId, at);
-    return this.effective(state, at);
+    return this.peekEffective(tenantId, userId, at) ?? this.effective(await this.ensure(tenantId, userId, at), at);
+  }
+
+  /**
+   * getEffective without a promise when memory answers it (the user's state cached and fresh, no cancellation to
+   * resolve); null otherwise. Each recorded call and report event asks: four async frames per event were measurable.
+   */
+  peekEffective(tenantId: string, userId: string, at: Date): EffectiveSubscription | null {
+    const hit = this.cache.get(key(tenantId, userId));
+    if (!hit || hit.state.status === 'none' || hit.state.cancel_at || Date.now() - hit.loadedAt > RELOAD_MS) return null;
+    return this.effectiveOf(hit.state, at, hit.state.plan_id);
   }
 
   /** The effective view without creating anything; null for a user who never appeared. */
@@ -93,6 +104,10 @@ export class SubscriptionsService {
 
   async effective(state: SubscriptionState, at: Date): Promise<EffectiveSubscription> {
     const fallback = state.cancel_at ? (await this.defaultTerms(state.tenant_id)).plan_id : state.plan_id;
+    return this.effectiveOf(state, at, fallback);
+  }
+
+  private effectiveOf(state: SubscriptionState, at: Date, fallback: string): EffectiveSubscription {
     const terms = effectiveAt(state, at, fallback);
     const plan = this.plans.readPlan(terms.plan_id);
     return {
@@ -105,8 +120,8 @@ export class SubscriptionsService {
       status: terms.status,
       period_start: terms.period_start,
       period_end: terms.period_end,
-      limits: plan ? { ...plan.limits } : {},
-      alert_thresholds: plan ? [...plan.alert_thresholds] : [80, 90, 100],
+      limits: plan ? plan.limits : NO_LIMITS,
+      alert_thresholds: plan ? plan.alert_thresholds : DEFAULT_THRESHOLDS,
     };
   }
 
