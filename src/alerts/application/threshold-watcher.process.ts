@@ -84,7 +84,6 @@ export class ThresholdWatcherProcess implements Projection {
     const { limits, thresholds } = this.planLimits(d.plan_id) ?? (await this.subscriptionLimits(d));
     const raised = doc.raised.length ? new Set(doc.raised) : NONE_RAISED;
     const reached = thresholdsReached(limits, thresholds, doc.totals, raised);
-    const added = new Set<string>();
     for (const r of reached) {
       const alertId = RaiseAlertHandler.usageAlertId(d.tenant_id, d.user_id, periodStart, r.limit, r.threshold);
       await this.raiser.raiseUsageAlert(
@@ -109,9 +108,8 @@ export class ThresholdWatcherProcess implements Projection {
         },
         event.id,
       );
-      added.add(thresholdKey(r.limit, r.threshold));
     }
-    if (added.size) doc.raised = [...raised, ...added];
+    if (reached.length) doc.raised = [...raised, ...reached.map((r) => thresholdKey(r.limit, r.threshold))];
     await trackers.put(doc);
   }
 
@@ -126,5 +124,4 @@ export class ThresholdWatcherProcess implements Projection {
     const sub = await this.subscriptions.getEffective(d.tenant_id, d.user_id, new Date(d.occurred_at));
     return { limits: sub.limits ?? {}, thresholds: sub.alert_thresholds?.length ? sub.alert_thresholds : DEFAULT_THRESHOLDS };
   }
-
 }

@@ -58,7 +58,7 @@ const emptyProvider = (): ProviderSummary => ({
   latency_count: 0,
 });
 
-/** Pure: a summary with one more event folded in. */
+/** Folds one more event into a summary, in place (the batch's own object), or into a new one for null; returns it. */
 export function evolveSummary(doc: UsageSummaryDoc | null, event: MeteringEvent): UsageSummaryDoc {
   const d = event.data;
   const s: UsageSummaryDoc = doc ?? {
