@@ -116,12 +116,16 @@ export class ThresholdWatcherProcess implements Projection {
   /** The limits of the plan the usage was recorded under, when this thread knows it (the usual case: no await). */
   private planLimits(planId: string): Limits | null {
     const plan = this.plans.readPlan(planId);
-    return plan && { limits: plan.limits ?? {}, thresholds: plan.alert_thresholds?.length ? plan.alert_thresholds : DEFAULT_THRESHOLDS };
+    return plan && limitsOf(plan);
   }
 
   /** A plan this thread does not know (removed since): the limits of the user's subscription at the call's time. */
   private async subscriptionLimits(d: UsageRecordedData): Promise<Limits> {
-    const sub = await this.subscriptions.getEffective(d.tenant_id, d.user_id, new Date(d.occurred_at));
-    return { limits: sub.limits ?? {}, thresholds: sub.alert_thresholds?.length ? sub.alert_thresholds : DEFAULT_THRESHOLDS };
+    return limitsOf(await this.subscriptions.getEffective(d.tenant_id, d.user_id, new Date(d.occurred_at)));
   }
+}
+
+/** A plan's or a subscription's limits, with the default thresholds when it names none. */
+function limitsOf(terms: { limits?: Readonly<Record<string, number>>; alert_thresholds?: readonly number[] }): Limits {
+  return { limits: terms.limits ?? {}, thresholds: terms.alert_thresholds?.length ? terms.alert_thresholds : DEFAULT_THRESHOLDS };
 }

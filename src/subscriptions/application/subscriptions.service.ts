@@ -6,7 +6,7 @@ import { handleCommand, loadState } from '../../../libs/event-store/command-hand
 import { READ_STORE, ReadStore } from '../../../libs/read-store/port';
 import { AppError, SubscriptionException } from '../../../libs/errors';
 import { IdentityFacade } from '../../identity';
-import { PlansFacade, PlanView } from '../../plans';
+import { DEFAULT_ALERT_THRESHOLDS, PlansFacade, PlanView } from '../../plans';
 import { LazyProjectionRunner, PROJECTION_RUNNER, rootLogger } from '../../shell';
 import { BillingCycle } from '../domain/billing-period';
 import { effectiveAt, PlanTerms, SubscriptionCommand, subscriptionDecider, SubscriptionState } from '../domain/subscription';
@@ -27,7 +27,6 @@ interface CacheEntry {
 
 const key = (tenantId: string, userId: string) => `${tenantId}/${userId}`;
 const NO_LIMITS: Readonly<Record<string, number>> = Object.freeze({});
-const DEFAULT_THRESHOLDS: readonly number[] = Object.freeze([80, 90, 100]);
 
 export const priceFor = (plan: Pick<PlanView, 'monthly_price' | 'yearly_price'>, cycle: BillingCycle) => (cycle === 'yearly' ? plan.yearly_price : plan.monthly_price);
 
@@ -83,7 +82,7 @@ export class SubscriptionsService {
   }
 
   async getEffective(tenantId: string, userId: string, at: Date): Promise<EffectiveSubscription> {
-    return this.peekEffective(tenantId, userId, at) ?? this.effective(await this.ensure(tenantId, userId, at), at);
+    return this.effective(await this.ensure(tenantId, userId, at), at);
   }
 
   /**
@@ -121,7 +120,7 @@ export class SubscriptionsService {
       period_start: terms.period_start,
       period_end: terms.period_end,
       limits: plan ? plan.limits : NO_LIMITS,
-      alert_thresholds: plan ? plan.alert_thresholds : DEFAULT_THRESHOLDS,
+      alert_thresholds: plan ? plan.alert_thresholds : DEFAULT_ALERT_THRESHOLDS,
     };
   }
 
