@@ -17,7 +17,7 @@ import * as path from 'path';
 import { performance } from 'perf_hooks';
 import { Pool } from 'undici';
 import { FakeProvider } from '../fakes/fake-provider';
-import { cpuMs, perThread, threadCpu, waitForHealth } from './process-cpu';
+import { cpuMs, perThread, ThreadCpu, threadCpu, waitForHealth } from './process-cpu';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
@@ -42,30 +42,47 @@ interface Run {
 
 const pct = (sorted: Float64Array, p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
 
-/** `conns` workers on a keep-alive pool of `conns` connections, each sending the next request when the last ends. */
-async function load(origin: string, p: string, headers: Record<string, string>, conns: number, seconds: number, body = BODY): Promise<Run> {
+/**
+ * `conns` workers on a keep-alive pool of `conns` connections, each sending the next request when the last ends:
+ * `warmup` seconds unmeasured, then `seconds` measured on the same connections (`onMeasure` runs at that switch).
+ * Measuring on the connections the warm-up opened keeps their first calls out of the figures: a run that opened new
+ * connections after a pause put its first two or three bursts of calls (16 calls each at 16 connections, every
+ * server's first calls on a new connection plus, for a proxy, its upstream connections closed while idle) above p99.
+ */
+async function load(origin: string, p: string, headers: Record<string, string>, conns: number, seconds: number, warmup = 0, onMeasure?: () => void, body = BODY): Promise<Run> {
   const pool = new Pool(origin, { connections: conns, pipelining: 1 });
   const lat = new Float64Array(4_000_000);
+  const starts = process.env.BENCH_DUMP ? new Float64Array(lat.length) : null;
   let n = 0;
   let errors = 0;
-  const end = performance.now() + seconds * 1000;
+  const begin = performance.now() + warmup * 1000;
+  const end = begin + seconds * 1000;
+  let measuring = false;
   const worker = async () => {
     while (performance.now() < end) {
       const t0 = performance.now();
+      if (!measuring && t0 >= begin) {
+        measuring = true;
+        onMeasure?.();
+      }
       try {
         const r = await pool.request({ method: 'POST', path: p, headers, body });
         await r.body.dump();
-        if (r.statusCode !== 200) errors++;
+        if (r.statusCode !== 200 && t0 >= begin) errors++;
       } catch {
-        errors++;
+        if (t0 >= begin) errors++;
       }
-      if (n < lat.length) lat[n++] = performance.now() - t0;
+      if (t0 >= begin && n < lat.length) {
+        if (starts) starts[n] = performance.timeOrigin + t0;
+        lat[n++] = performance.now() - t0;
+      }
     }
   };
-  const t0 = performance.now();
   await Promise.all(Array.from({ length: conns }, worker));
-  const elapsed = (performance.now() - t0) / 1000;
+  const elapsed = (performance.now() - begin) / 1000;
   await pool.close();
+  // BENCH_DUMP=prefix: each measured request's start (epoch ms) and latency, to line them up with a trace of the server.
+  if (starts) fs.writeFileSync(`${process.env.BENCH_DUMP}-${new URL(origin).port}-${conns}.json`, JSON.stringify({ starts: Array.from(starts.subarray(0, n)), lat: Array.from(lat.subarray(0, n)) }));
   const sorted = lat.slice(0, n).sort();
   return { rps: n / elapsed, p50: pct(sorted, 50), p90: pct(sorted, 90), p99: pct(sorted, 99), errors, count: n };
 }
@@ -150,20 +167,16 @@ async function main() {
       console.log(`\nupstream delay ${delay} ms (non-streamed chat completion with usage)`);
       console.log('conns | direct rps  p50    p90    p99  | tollgate rps  p50    p90    p99  | added p50  p90   p99  | rps kept | tollgate CPU/request (all threads, and the HTTP thread alone)');
       for (const c of CONNS) {
-        if (WARMUP > 0) {
-          await load(direct.origin, direct.path, direct.headers, c, WARMUP);
-          await load(through.origin, through.path, through.headers, c, WARMUP);
-        }
-        const d = await load(direct.origin, direct.path, direct.headers, c, SECONDS);
-        let b: Run | null = null;
-        if (bare) {
-          if (WARMUP > 0) await load(bare.url, through.path, direct.headers, c, WARMUP);
-          b = await load(bare.url, through.path, direct.headers, c, SECONDS);
-        }
-        const cpu0 = cpuMs(tg.child.pid!);
-        const main0 = cpuMs(tg.child.pid!, tg.child.pid!);
-        const threads0 = threadCpu(tg.child.pid!);
-        const t = await load(through.origin, through.path, through.headers, c, SECONDS);
+        const d = await load(direct.origin, direct.path, direct.headers, c, SECONDS, WARMUP);
+        const b = bare ? await load(bare.url, through.path, direct.headers, c, SECONDS, WARMUP) : null;
+        let cpu0 = 0;
+        let main0 = 0;
+        let threads0: ThreadCpu = new Map();
+        const t = await load(through.origin, through.path, through.headers, c, SECONDS, WARMUP, () => {
+          cpu0 = cpuMs(tg.child.pid!);
+          main0 = cpuMs(tg.child.pid!, tg.child.pid!);
+          threads0 = threadCpu(tg.child.pid!);
+        });
         const cpuPerReq = (cpuMs(tg.child.pid!) - cpu0) / Math.max(1, t.count);
         const mainPerReq = (cpuMs(tg.child.pid!, tg.child.pid!) - main0) / Math.max(1, t.count);
         console.log(
