@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import { buildApp } from './app.factory';
 import { APP_CONFIG, AppConfig } from './config/config';
+import { tuneHeapGrowth } from './shell/heap-tuning';
 import { rootLogger } from './shell/logger';
 
 async function main(): Promise<void> {
+  tuneHeapGrowth();
   let app;
   try {
     app = await buildApp();

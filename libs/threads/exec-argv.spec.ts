@@ -19,5 +19,7 @@ describe('workerExecArgv', () => {
       });
     expect(await run(['--max-semi-space-size=64'])).toMatch(/invalid execArgv/);
     expect(await run(workerExecArgv(['--max-semi-space-size=64']))).toBe('ok');
+    expect(await run(['--heap-growing-percent=100'])).toMatch(/invalid execArgv/);
+    expect(await run(workerExecArgv(['--heap-growing-percent=100']))).toBe('ok');
   });
 });

@@ -5,3 +5,4 @@ export { PROJECTION_RUNNER, LazyProjectionRunner } from './infrastructure.module
 export { APP_CONFIG, PROVIDER_IDS, DEFAULT_UPSTREAMS } from '../config/config';
 export type { AppConfig, ProviderId } from '../config/config';
 export { redactUrl, rootLogger } from './logger';
+export { tuneHeapGrowth } from './heap-tuning';

@@ -19,7 +19,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { buildApp } from '../../src/app.factory';
-import { LazyProjectionRunner, PROJECTION_RUNNER } from '../../src/shell';
+import { LazyProjectionRunner, PROJECTION_RUNNER, tuneHeapGrowth } from '../../src/shell';
 import { perThread, threadCpu } from './process-cpu';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 200_000);
@@ -88,6 +88,7 @@ async function main() {
   const dataDir = process.env.BENCH_DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-ingest-'));
   const env = { ...process.env, DATA_DIR: dataDir, TOLLGATE_ADMIN_KEY: ADMIN_KEY, LOG_LEVEL: 'silent', PORT: '0' } as NodeJS.ProcessEnv;
   delete env.TOLLGATE_MASTER_KEY;
+  tuneHeapGrowth(); // as main.ts does
   const app = await buildApp({ env, quiet: true });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
