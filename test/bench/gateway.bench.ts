@@ -3,6 +3,8 @@
  * through Tollgate (a child process on a temp data dir, metering and event appends on), at 1, 16 and 64 connections,
  * with a 20 ms upstream delay and a 0 ms run for peak throughput; then a streamed run (time to first byte, total).
  * BENCH_SECONDS (default 15) and BENCH_WARMUP (default 3) shorten it; BENCH_CONNS="1,16" picks connection counts.
+ * Every run warms up and is then measured on the same keep-alive connections, right before it (see `load`);
+ * BENCH_DUMP=prefix writes each measured call's start and latency to a JSON file per run.
  * Tollgate runs as `npm start` runs it: compiled first (tsconfig.bench.json: the build's settings, with the benches,
  * into dist-bench/), then plain JS with the same V8 flag; BENCH_SOURCE=1 runs the TypeScript sources through ts-node
  * instead (slower: ts-node loads node:repl and with it node:domain).
