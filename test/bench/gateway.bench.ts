@@ -63,18 +63,22 @@ async function load(origin: string, p: string, headers: Record<string, string>, 
   const worker = async () => {
     while (performance.now() < end) {
       const t0 = performance.now();
-      if (!measuring && t0 >= begin) {
+      const measured = t0 >= begin;
+      if (measured && !measuring) {
         measuring = true;
         onMeasure?.();
       }
+      let ok = false;
       try {
         const r = await pool.request({ method: 'POST', path: p, headers, body });
         await r.body.dump();
-        if (r.statusCode !== 200 && t0 >= begin) errors++;
+        ok = r.statusCode === 200;
       } catch {
-        if (t0 >= begin) errors++;
+        // counted below, as any answer but a 200
       }
-      if (t0 >= begin && n < lat.length) {
+      if (!measured) continue;
+      if (!ok) errors++;
+      if (n < lat.length) {
         if (starts) starts[n] = performance.timeOrigin + t0;
         lat[n++] = performance.now() - t0;
       }
