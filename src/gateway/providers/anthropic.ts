@@ -1,3 +1,4 @@
+import type { OperationSpec } from '../operations';
 import { bodyModel, CallDescription, CallRequest, describeCall, LazyStreamMeter, num, ProviderAdapter, textOf, Usage } from './provider';
 
 /**
@@ -11,8 +12,16 @@ export function anthropicUsage(u: any): Usage | null {
   return { input_tokens: num(u.input_tokens) + read + write, output_tokens: num(u.output_tokens), cache_read_tokens: read, cache_write_tokens: write };
 }
 
+/** What Tollgate meters at Anthropic. Not listed: message batches, files, models, skills, the admin and organization API. */
+const ANTHROPIC_OPERATIONS: OperationSpec[] = [
+  { name: 'messages', method: 'POST', path: '/v1/messages', body: 'json' },
+  { name: 'count_tokens', method: 'POST', path: '/v1/messages/count_tokens', body: 'json' },
+  { name: 'completion', method: 'POST', path: '/v1/complete', body: 'json' },
+];
+
 export const anthropic: ProviderAdapter = {
   id: 'anthropic',
+  operations: ANTHROPIC_OPERATIONS,
 
   describe(req: CallRequest): CallDescription {
     const body = req.body;

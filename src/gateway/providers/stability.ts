@@ -1,3 +1,4 @@
+import type { OperationSpec } from '../operations';
 import { bearer, CallDescription, CallRequest, describeCall, ProviderAdapter, Usage } from './provider';
 import { NoStreamMeter } from './no-stream';
 
@@ -9,8 +10,18 @@ const MODEL_FIELD = /name="model"\r?\n\r?\n([\w.-]+)/;
  * successful call (`finish-reason` header or `finish_reason` field not CONTENT_FILTERED); failures are free. The model
  * is the path segment, or sd3's form field `model`.
  */
+/**
+ * What Tollgate meters at Stability (v2beta stable-image, multipart): generate, edit, control and upscale by service,
+ * and the poll of an asynchronous result. Not listed: the account and balance (`/v1/user/...`), engines, 3D, audio.
+ */
+const STABILITY_OPERATIONS: OperationSpec[] = [
+  ...['generate', 'edit', 'control', 'upscale'].map((kind): OperationSpec => ({ name: kind, method: 'POST', path: `/v2beta/stable-image/${kind}/{service}`, body: 'multipart', maxBodyBytes: 32 * 1024 * 1024 })),
+  { name: 'result', method: 'GET', path: '/v2beta/results/{id}', body: 'none' },
+];
+
 export const stability: ProviderAdapter = {
   id: 'stability',
+  operations: STABILITY_OPERATIONS,
 
   describe(req: CallRequest): CallDescription {
     const m = GENERATE.exec(req.path);
