@@ -212,14 +212,16 @@ describe('the billing dashboard page in headless Chromium', () => {
     expect(Number(await attr('#total-cost', 'data-value'))).toBe(dash.current_usage.total_cost);
     expect(await page.textContent('#plan-name')).toBe(dash.limits.plan_name);
     expect(await attr('#usage-status', 'data-status')).toBe(dash.current_usage.usage_status);
-    if (dash.projections?.projected_monthly_cost !== undefined) expect(Number(await attr('#projected-cost', 'data-value'))).toBe(dash.projections.projected_monthly_cost);
+    expect(dash.projections.projected_monthly_cost).toEqual(expect.any(Number));
+    expect(Number(await attr('#projected-cost', 'data-value'))).toBe(dash.projections.projected_monthly_cost);
 
     // One bar per limit, each with the API's used value, limit and percentage, and the figure in words.
     for (const [limitKey, limitValue] of Object.entries<number>(dash.limits.limits)) {
       const row = page.locator(`#limits li[data-limit="${limitKey}"]`);
       expect(Number(await row.getAttribute('data-max'))).toBe(limitValue);
       const apiPercent = dash.usage_percentages[limitKey] ?? (limitKey === 'monthly_cost' ? dash.usage_percentages.cost : undefined);
-      if (apiPercent !== undefined) expect(Number(await row.getAttribute('data-percent'))).toBeCloseTo(apiPercent, 6);
+      expect(apiPercent).toEqual(expect.any(Number));
+      expect(Number(await row.getAttribute('data-percent'))).toBeCloseTo(apiPercent, 6);
       expect(await row.locator('.mark').count()).toBe(3);
     }
     expect(await page.textContent('#limits li[data-limit="openai_calls"]')).toContain('3 of 5 OpenAI calls');
@@ -227,7 +229,8 @@ describe('the billing dashboard page in headless Chromium', () => {
 
     // Days left: from the status endpoint, against the fake clock (2025-03-10, period to 2025-04-10).
     const status = await api('GET', '/api/subscription/status/alice', aliceKey);
-    if (status.days_remaining_in_period !== undefined) expect(Number(await attr('#days-left', 'data-value'))).toBe(status.days_remaining_in_period);
+    expect(status.days_remaining_in_period).toEqual(expect.any(Number));
+    expect(Number(await attr('#days-left', 'data-value'))).toBe(status.days_remaining_in_period);
     expect(await page.getAttribute('#health', 'data-state')).toBe('ready');
 
     // The key: in sessionStorage, in the Authorization header of every API call, never in a URL.
