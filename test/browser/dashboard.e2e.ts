@@ -1,5 +1,6 @@
 /**
- * The billing dashboard page (/dashboard) in a real headless Chromium (Debian's `chromium`, driven by playwright-core):
+ * The billing dashboard page (/dashboard) in a real headless Chromium (Debian's `chromium`, or the one inside the
+ * `@sparticuz/chromium` devDependency where Debian's is absent; driven by playwright-core):
  * Tollgate on a fresh data dir with a loopback fake OpenAI upstream, calls sent through the gateway, the page's figures
  * checked against the API's, live updates without a reload, an alert crossing 80 percent, mark-read, the tenant's
  * user picker, and a second user's data never on the first user's page. Screenshots go to test-output/browser/.
@@ -10,9 +11,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { AddressInfo } from 'net';
 import { chromium, BrowserContext, Page } from 'playwright-core';
+import { findChromium } from '../support/chromium';
 import { startTestApp, TestApp, TEST_ADMIN_KEY } from '../support/test-app';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUT = path.join(process.cwd(), 'test-output', 'browser');
 const PROVIDER_KEY = 'sk-fake-provider-key-for-acme-0001';
 const LIVE_UPDATE_MS = 8000;
@@ -97,9 +98,7 @@ describe('the billing dashboard page in headless Chromium', () => {
   }
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is not installed at ${CHROMIUM}. The browser test needs Debian's chromium: apt-get update && apt-get install -y chromium (.ci/run installs it). Set CHROMIUM_PATH to use another binary.`);
-    }
+    const browser = await findChromium();
     fs.mkdirSync(OUT, { recursive: true });
     fake = await startFakeOpenAI();
     t = await startTestApp({ env: { TOLLGATE_UPSTREAM_OPENAI: fake.url }, now: '2025-03-10T12:00:00.000Z' });
@@ -143,7 +142,7 @@ describe('the billing dashboard page in headless Chromium', () => {
     await t.settle();
 
     userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, args: LAUNCH_ARGS, headless: true, viewport: { width: 1280, height: 900 } });
+    context = await chromium.launchPersistentContext(userDataDir, { executablePath: browser.executablePath, args: [...new Set([...browser.args, ...LAUNCH_ARGS])], headless: true, viewport: { width: 1280, height: 900 } });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('console', (m) => {
