@@ -4,9 +4,11 @@ import { MeteringFacade, UsageRecordedData } from '../../src/metering';
 import { usageEventId } from '../../src/metering/domain/deterministic-id';
 import { parseReportedUsage, payloadHash } from '../../src/metering/domain/reported-usage';
 import { PROVIDER_IDS } from '../../src/shell';
+import type { UsageAlertRaisedData } from '../../src/alerts/domain/alert';
+import { deterministicUuid } from '../../src/alerts/application/deterministic-id';
 import { SubscriptionsFacade } from '../../src/subscriptions';
 import { setupTenant } from '../fakes/tenant-setup';
-import { startTestApp, TestApp } from '../support/test-app';
+import { startTestApp, TEST_ADMIN_KEY, TestApp } from '../support/test-app';
 
 /**
  * A data dir written before stream names were length-prefixed: usage under `usage-{tenant}-{id}`. The upgraded app
@@ -16,7 +18,7 @@ describe('Ids: records stored under the old stream names keep deduplicating afte
   const NOW = '2025-03-10T12:00:00.000Z';
   let t: TestApp;
   let keys: Record<string, string>;
-  const event = (id: string, input_tokens: number) => ({ id, user_id: 'ann', provider: 'openai', model: 'gpt-4', input_tokens, output_tokens: 10, occurred_at: NOW });
+  const event = (id: string, input_tokens: number, user_id = 'ann') => ({ id, user_id, provider: 'openai', model: 'gpt-4', input_tokens, output_tokens: 10, occurred_at: NOW });
 
   /** What the old writer stored for an event: the record under the old name, with the event id it gave. */
   async function oldRecord(app: TestApp, tenant: string, raw: ReturnType<typeof event>, eventId: string, source: 'report' | 'gateway' = 'report') {
@@ -42,6 +44,22 @@ describe('Ids: records stored under the old stream names keep deduplicating afte
     // A gateway call recorded under the old name (its request id).
     const gatewayId = '0195a1b2-c3d4-7e5f-8a9b-00000000beef';
     await oldRecord(before, 'acme-eu', event(gatewayId, 500), usageEventId('acme-eu', gatewayId), 'gateway');
+    // zed's one call crossed 80, 90 and 100 percent of its one-call plan; the alerts were stored under the old names.
+    expect((await before.request('PUT', '/api/admin/plans/one-call', { key: TEST_ADMIN_KEY, body: { name: 'One', monthly_price: 1, yearly_price: 10, limits: { total_calls: 1 } } })).status).toBe(200);
+    expect((await before.request('POST', '/api/subscription/subscribe', { key: keys['acme-eu'], body: { user_id: 'zed', plan_id: 'one-call', billing_cycle: 'monthly' } })).status).toBe(201);
+    const sub = await before.app.get(SubscriptionsFacade).getEffective('acme-eu', 'zed', new Date(NOW));
+    const periodStart = new Date(sub.period_start).toISOString();
+    for (const threshold of [80, 90, 100]) {
+      const stream = `alert-acme-eu-zed-${periodStart}-total_calls-${threshold}`;
+      const data: UsageAlertRaisedData = {
+        alert_id: deterministicUuid(stream), kind: 'usage', tenant_id: 'acme-eu', user_id: 'zed', plan_id: 'one-call', limit: 'total_calls', threshold,
+        value: 1, value_exact: '1', limit_value: 1, severity: threshold === 100 ? 'critical' : 'warning', title: `Usage notice ${threshold}`, message: 'old',
+        period_start: periodStart, period_end: new Date(sub.period_end).toISOString(), usage_id: 'zed-1', raised_at: NOW,
+      };
+      await before.app.get<EventStore>(EVENT_STORE).append(stream, [{ id: deterministicUuid(`${stream}#raised`), type: 'UsageAlertRaised', data, metadata: { occurredAt: NOW } }], 'no_stream');
+    }
+    await oldRecord(before, 'acme-eu', event('zed-1', 10, 'zed'), usageEventId('acme-eu', 'zed-1'));
+    await before.settle();
     await before.close();
     t = await startTestApp({ now: NOW, dataDir: before.dataDir });
   });
@@ -71,5 +89,17 @@ describe('Ids: records stored under the old stream names keep deduplicating afte
     const before = await calls('acme-eu');
     expect(await send('acme-eu', event('0195a1b2-c3d4-7e5f-8a9b-00000000beef', 0))).toEqual(expect.objectContaining({ status: 'conflict' }));
     expect(await calls('acme-eu')).toBe(before);
+  });
+
+  it('does not raise again an alert stored under its old name, even when the alert watcher replays from the first event', async () => {
+    const raisedForZed = async () => (await t.app.get<EventStore>(EVENT_STORE).readAll()).filter((e) => e.type === 'UsageAlertRaised' && (e.data as UsageAlertRaisedData).user_id === 'zed');
+    expect(await raisedForZed()).toHaveLength(3);
+    expect((await t.request('POST', '/api/admin/projections/alert-threshold-watcher/rebuild', { key: TEST_ADMIN_KEY })).status).toBeLessThan(300);
+    await t.settle();
+    expect(await raisedForZed()).toHaveLength(3);
+    const alerts = (await t.request('GET', '/api/subscription/alerts/zed', { key: keys['acme-eu'] })).body.alerts;
+    expect(alerts.map((a: { title: string }) => a.title).sort()).toEqual(['Usage notice 100', 'Usage notice 80', 'Usage notice 90']);
+    // And the old alert can still be marked read.
+    expect((await t.request('POST', `/api/subscription/alerts/${alerts[0].alert_id}/read`, { key: keys['acme-eu'] })).status).toBeLessThan(300);
   });
 });

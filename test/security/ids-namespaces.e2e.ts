@@ -74,4 +74,24 @@ describe('Ids: no report pre-empts a gateway call or another tenant’s report',
     expect((await report(acme.tenantKey, 'eu-1', 'ann', { input_tokens: 1000 })).body.results[0].status).toBe('duplicate');
     expect((await report(acmeEu.tenantKey, '1', 'ann', { input_tokens: 2000 })).body.results[0].status).toBe('duplicate');
   });
+
+  it('keeps the alerts of tenant a-b’s user c apart from those of tenant a’s user b-c (they shared a stream and an alert id)', async () => {
+    expect((await t.request('PUT', '/api/admin/plans/one-call', { key: TEST_ADMIN_KEY, body: { name: 'One', monthly_price: 1, yearly_price: 10, limits: { total_calls: 1 } } })).status).toBe(200);
+    const cases = [
+      { tenant: 'a-b', user: 'c' },
+      { tenant: 'a', user: 'b-c' },
+    ];
+    const keyOf: Record<string, string> = {};
+    for (const c of cases) {
+      keyOf[c.tenant] = (await setupTenant(t, { tenantId: c.tenant })).tenantKey;
+      expect((await t.request('POST', '/api/subscription/subscribe', { key: keyOf[c.tenant], body: { user_id: c.user, plan_id: 'one-call', billing_cycle: 'monthly' } })).status).toBe(201);
+      expect((await report(keyOf[c.tenant], `call-${c.user}`, c.user, { input_tokens: 10 })).status).toBe(200);
+    }
+    await t.settle();
+    const alerts: Record<string, Array<{ alert_id: string; threshold: number }>> = {};
+    for (const c of cases) alerts[c.tenant] = (await t.request('GET', `/api/subscription/alerts/${c.user}`, { key: keyOf[c.tenant] })).body.alerts;
+    for (const c of cases) expect(alerts[c.tenant].map((a) => a.threshold).sort((x, y) => x - y)).toEqual([80, 90, 100]);
+    const ids = new Set(alerts['a'].map((a) => a.alert_id));
+    expect(alerts['a-b'].filter((a) => ids.has(a.alert_id))).toEqual([]);
+  });
 });
