@@ -41,7 +41,7 @@ describe('Alert webhooks', () => {
   }
 
   beforeAll(async () => {
-    t = await startTestApp({ now: '2025-03-10T12:00:00.000Z' });
+    t = await startTestApp({ now: '2025-03-10T12:00:00.000Z', env: { TOLLGATE_WEBHOOK_ALLOW_PRIVATE: '1' } });
     await t.request('PUT', '/api/admin/plans/hooky', {
       key: TEST_ADMIN_KEY,
       body: { name: 'Hooky', monthly_price: 5, yearly_price: 50, limits: { tavily_calls: 10 }, alert_thresholds: [80, 90, 100] },
@@ -135,7 +135,8 @@ describe('Alert webhooks', () => {
     }
   });
 
-  it('generate a secret when none is given, validate the url, and can be removed', async () => {
+  it('generate a secret for a first endpoint when none is given, validate the url, and can be removed', async () => {
+    expect((await t.request('DELETE', '/api/tenant/webhooks', { key: keys['dead-shop'] })).status).toBe(204);
     const put = await t.request('PUT', '/api/tenant/webhooks', { key: keys['dead-shop'], body: { url: 'https://example.com/hook' } });
     expect(put.status).toBe(200);
     expect(put.body.secret).toMatch(/^whsec_/);
