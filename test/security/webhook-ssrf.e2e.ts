@@ -3,18 +3,9 @@ import { AddressInfo } from 'net';
 import { randomUUID } from 'crypto';
 import { EVENT_STORE, EventStore } from '../../libs/event-store/port';
 import { seal } from '../../src/alerts/infrastructure/secret-box';
-import { UsageRecordedData, usageStreamId } from '../../src/metering';
-import { SubscriptionsFacade } from '../../src/subscriptions';
+import { appendSearches, eventually } from '../fakes/recorded-usage';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { startTestApp, TEST_ADMIN_KEY, TEST_MASTER_KEY, TestApp } from '../support/test-app';
-
-async function eventually(check: () => Promise<boolean>, timeoutMs = 5000) {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Hosts a webhook must never reach: the metadata service, loopback ports, private networks, in every spelling. */
 const INTERNAL_URLS = [
@@ -81,17 +72,7 @@ describe('Webhooks go only to public addresses', () => {
           metadata: { occurredAt: t.clock.now().toISOString() },
         },
       ]);
-      const sub = await t.app.get(SubscriptionsFacade).getEffective('old-shop', 'ann', t.clock.now());
-      for (let i = 0; i < 8; i++) {
-        const id = randomUUID();
-        const data: UsageRecordedData = {
-          usage_id: id, tenant_id: 'old-shop', user_id: 'ann', provider: 'tavily', model: 'search', operation: 'search', source: 'report',
-          input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0, units: 1, cost: '0.001',
-          price_version: 'test', price_source: 'catalog', latency_ms: 5, status: 200, streamed: false, estimated: false,
-          occurred_at: t.clock.now().toISOString(), period_start: sub.period_start, period_end: sub.period_end, plan_id: sub.plan_id,
-        };
-        await es.append(usageStreamId('old-shop', id), [{ id: randomUUID(), type: 'UsageRecorded', data, metadata: { occurredAt: data.occurred_at } }], 'no_stream');
-      }
+      await appendSearches(t, 'old-shop', 'ann', 8);
       await t.settle();
       await eventually(async () => (await t.request('GET', '/api/tenant/webhooks/deliveries', { key: keys['old-shop'] })).body.deliveries.length >= 1);
       const log = (await t.request('GET', '/api/tenant/webhooks/deliveries', { key: keys['old-shop'] })).body.deliveries;
