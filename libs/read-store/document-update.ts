@@ -1,9 +1,114 @@
-import { Doc, FieldFilter, Filter, Update } from './port';
+import { Doc, Scalar, Update } from './port';
 
-/** Applies an Update to a plain document with MongoDB's semantics (dotted paths). Shared by in-process adapters. */
+/**
+ * The port's rules for documents, filters and updates, shared by every adapter so they agree by construction: the
+ * SQLite adapter applies updates with `applyUpdate`; the MongoDB adapter checks them with `checkUpdate` and leaves the
+ * applying to the server, whose rules (MongoDB's update operators) these follow.
+ */
+
+/** A field of a filter, sort or update: `[A-Za-z0-9_]` segments joined by dots. */
+const FIELD = /^[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)*$/;
+
+/** An update, filter or cursor the port does not accept (a programming error of the caller, not the store's). */
+export class InvalidQueryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvalidQueryError';
+  }
+}
+
+export function checkField(field: string): string {
+  if (!FIELD.test(field)) throw new InvalidQueryError(`Invalid field name ${JSON.stringify(field)}: use [A-Za-z0-9_] segments joined by dots`);
+  return field;
+}
+
+/** A filter or cursor value: string, finite number, boolean or null (NaN, Infinity, Date, objects are refused). */
+export function isScalar(v: unknown): v is Scalar {
+  return v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v));
+}
+
+/** An object literal (an operator object), not an array, a Date or another class's instance. */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== 'object') return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+export function checkScalar(v: unknown, where: string): Scalar {
+  if (!isScalar(v)) throw new InvalidQueryError(`${where}: ${describeValue(v)} is not a string, finite number, boolean or null`);
+  return v;
+}
+
+function describeValue(v: unknown): string {
+  if (typeof v === 'bigint') return `${v}n`;
+  if (v instanceof Date) return 'a Date';
+  if (typeof v === 'number' || v === undefined) return String(v);
+  return `a ${Array.isArray(v) ? 'array' : typeof v}`;
+}
+
+/**
+ * Checks an update without a document: field names, no `_id`, finite numbers for inc/max/min, and no two paths of
+ * which one is the other or a prefix of it (MongoDB refuses those: `set a` + `inc a.b`, `set x` + `unset x`). The one
+ * overlap allowed is the same path in `setOnInsert` and another operator: the other operator wins (the MongoDB adapter
+ * leaves such a path out of $setOnInsert). Throws InvalidQueryError.
+ */
+export function checkUpdate(u: Update): void {
+  const paths: string[] = [];
+  const add = (op: string, path: string) => {
+    checkField(path);
+    if (path === '_id' || path.startsWith('_id.')) throw new InvalidQueryError(`An update may not change _id (${op} ${path})`);
+    paths.push(path);
+  };
+  if (u.set) for (const k of Object.keys(u.set)) add('set', k);
+  if (u.inc)
+    for (const [k, v] of Object.entries(u.inc)) {
+      add('inc', k);
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidQueryError(`inc ${k}: ${describeValue(v)} is not a finite number`);
+    }
+  for (const op of ['max', 'min'] as const) {
+    const m = u[op];
+    if (m)
+      for (const [k, v] of Object.entries(m)) {
+        add(op, k);
+        if (typeof v !== 'string' && !(typeof v === 'number' && Number.isFinite(v))) throw new InvalidQueryError(`${op} ${k}: ${describeValue(v)} is not a string or finite number`);
+      }
+  }
+  if (u.unset) for (const k of u.unset) add('unset', k);
+  const others = paths.length;
+  if (u.setOnInsert) for (const k of Object.keys(u.setOnInsert)) add('setOnInsert', k);
+  if (paths.length < 2) return;
+  for (let i = 0; i < paths.length; i++)
+    for (let j = i + 1; j < paths.length; j++) {
+      const [a, b] = [paths[i], paths[j]];
+      const same = a === b;
+      // The same path in setOnInsert and another operator: the other wins (documented above).
+      if (same && i < others && j >= others) continue;
+      if (same || b.startsWith(a + '.') || a.startsWith(b + '.')) throw new InvalidQueryError(`Update paths ${a} and ${b} conflict`);
+    }
+}
+
+/**
+ * Applies an Update to a plain document as MongoDB does (dotted paths), after `checkUpdate`. Strict where MongoDB is:
+ * `inc` on a present non-number (null included) and a path through a present non-object (null, a scalar or an array)
+ * throw InvalidQueryError and leave the document unchanged. `max`/`min` compare in MongoDB's order of types (null <
+ * numbers < strings < objects < arrays < booleans); a missing field takes the value.
+ */
 export function applyUpdate(existing: Doc | null, id: string, update: Update): Doc {
+  checkUpdate(update);
   const doc: Doc = existing ? existing : { _id: id };
-  if (!existing && update.setOnInsert) for (const [k, v] of Object.entries(update.setOnInsert)) setPath(doc, k, clone(v));
+  const onInsert = !existing && update.setOnInsert ? Object.entries(update.setOnInsert) : [];
+  // Check against the document first: a refused update must not leave it half changed (a unit keeps its objects).
+  for (const [k] of onInsert) checkParents(doc, k);
+  if (update.set) for (const k of Object.keys(update.set)) checkParents(doc, k);
+  if (update.inc)
+    for (const k of Object.keys(update.inc)) {
+      const cur = checkParents(doc, k);
+      if (cur !== undefined && typeof cur !== 'number') throw new InvalidQueryError(`Cannot inc ${k}: it holds ${describeValue(cur)}, not a number`);
+    }
+  if (update.max) for (const k of Object.keys(update.max)) checkParents(doc, k);
+  if (update.min) for (const k of Object.keys(update.min)) checkParents(doc, k);
+
+  for (const [k, v] of onInsert) setPath(doc, k, clone(v));
   if (update.set) for (const [k, v] of Object.entries(update.set)) setPath(doc, k, clone(v));
   if (update.inc)
     for (const [k, v] of Object.entries(update.inc)) {
@@ -12,17 +117,50 @@ export function applyUpdate(existing: Doc | null, id: string, update: Update): D
     }
   if (update.max)
     for (const [k, v] of Object.entries(update.max)) {
-      const cur = getPath(doc, k) as number | string | undefined;
-      if (cur === undefined || cur === null || cur < v) setPath(doc, k, v);
+      const cur = getPath(doc, k);
+      if (cur === undefined || compareValues(cur, v) < 0) setPath(doc, k, v);
     }
   if (update.min)
     for (const [k, v] of Object.entries(update.min)) {
-      const cur = getPath(doc, k) as number | string | undefined;
-      if (cur === undefined || cur === null || cur > v) setPath(doc, k, v);
+      const cur = getPath(doc, k);
+      if (cur === undefined || compareValues(cur, v) > 0) setPath(doc, k, v);
     }
   if (update.unset) for (const k of update.unset) unsetPath(doc, k);
   doc._id = id;
   return doc;
+}
+
+/** The value at `path` (undefined if missing); throws if a present parent on the way is not a plain object. */
+function checkParents(doc: unknown, path: string): unknown {
+  let cur: any = doc;
+  const parts = path.split('.');
+  for (let i = 0; i < parts.length; i++) {
+    if (i > 0 && (cur === null || typeof cur !== 'object' || Array.isArray(cur)))
+      throw new InvalidQueryError(`Cannot write ${path}: ${parts.slice(0, i).join('.')} holds ${describeValue(cur)}, not an object`);
+    cur = cur[parts[i]];
+    if (cur === undefined) return undefined;
+  }
+  return cur;
+}
+
+/** MongoDB's order of BSON types, for the values a JSON document holds (BSON spec, "Comparison/Sort Order"). */
+function typeRank(v: unknown): number {
+  if (v === null || v === undefined) return 1;
+  if (typeof v === 'number') return 2;
+  if (typeof v === 'string') return 3;
+  if (Array.isArray(v)) return 5;
+  if (typeof v === 'object') return 4;
+  if (typeof v === 'boolean') return 8;
+  return 9;
+}
+
+function compareValues(a: unknown, b: unknown): number {
+  const ra = typeRank(a);
+  const rb = typeRank(b);
+  if (ra !== rb) return ra - rb;
+  if (ra === 2 || ra === 3) return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
+  if (ra === 8) return Number(a) - Number(b);
+  return 0;
 }
 
 export function getPath(doc: unknown, path: string): unknown {
@@ -38,10 +176,12 @@ function setPath(doc: any, path: string, value: unknown): void {
   const parts = path.split('.');
   let cur = doc;
   for (let i = 0; i < parts.length - 1; i++) {
-    if (cur[parts[i]] === null || typeof cur[parts[i]] !== 'object') cur[parts[i]] = {};
+    if (cur[parts[i]] === undefined) cur[parts[i]] = {};
     cur = cur[parts[i]];
   }
-  cur[parts[parts.length - 1]] = value;
+  // JSON has no undefined: `set a: undefined` leaves a absent, as the stored JSON (and the MongoDB adapter) does.
+  if (value === undefined) delete cur[parts[parts.length - 1]];
+  else cur[parts[parts.length - 1]] = value;
 }
 
 function unsetPath(doc: any, path: string): void {
@@ -54,25 +194,11 @@ function unsetPath(doc: any, path: string): void {
   delete cur[parts[parts.length - 1]];
 }
 
+/** A value as its stored JSON reads back (NaN and ±Infinity null, -0 0, a Date its ISO string); bigint throws. */
 function clone<T>(v: T): T {
+  if (typeof v === 'number') return (Number.isFinite(v) ? v + 0 : null) as T;
+  if (typeof v === 'bigint') throw new InvalidQueryError(`${v}n: a bigint has no JSON form (store it as a string)`);
   return v === null || typeof v !== 'object' ? v : (JSON.parse(JSON.stringify(v)) as T);
-}
-
-export function matches(doc: Doc, filter: Filter = {}): boolean {
-  for (const [field, cond] of Object.entries(filter)) if (!matchField(getPath(doc, field), cond)) return false;
-  return true;
-}
-
-function matchField(value: unknown, cond: FieldFilter): boolean {
-  if (cond === null || typeof cond !== 'object') return (value ?? null) === cond;
-  const v = value as any;
-  if (cond.$gt !== undefined && !(v > (cond.$gt as any))) return false;
-  if (cond.$gte !== undefined && !(v >= (cond.$gte as any))) return false;
-  if (cond.$lt !== undefined && !(v < (cond.$lt as any))) return false;
-  if (cond.$lte !== undefined && !(v <= (cond.$lte as any))) return false;
-  if (cond.$ne !== undefined && (v ?? null) === cond.$ne) return false;
-  if (cond.$in !== undefined && !cond.$in.includes((v ?? null) as any)) return false;
-  return true;
 }
 
 /** Cursor of keyset paging: the sort value and the id of the last item of the page. */
@@ -80,10 +206,11 @@ export function encodeCursor(sortValue: unknown, id: string): string {
   return Buffer.from(JSON.stringify([sortValue ?? null, id])).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): [unknown, string] {
+/** The sort value (a scalar: a tampered cursor cannot carry an operator object) and the id. */
+export function decodeCursor(cursor: string): [Scalar, string] {
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(v) && v.length === 2 && typeof v[1] === 'string') return [v[0], v[1]];
+    if (Array.isArray(v) && v.length === 2 && typeof v[1] === 'string' && isScalar(v[0])) return [v[0], v[1]];
   } catch {
     /* fall through */
   }
