@@ -1,4 +1,4 @@
-import { Doc, Scalar, Update } from './port';
+import { Doc, FieldFilter, Filter, Scalar, Update } from './port';
 
 /**
  * The port's rules for documents, filters and updates, shared by every adapter so they agree by construction: the
@@ -44,6 +44,52 @@ function describeValue(v: unknown): string {
   if (v instanceof Date) return 'a Date';
   if (typeof v === 'number' || v === undefined) return String(v);
   return `a ${Array.isArray(v) ? 'array' : typeof v}`;
+}
+
+export type Op = 'eq' | 'gt' | 'gte' | 'lt' | 'lte' | 'ne' | 'in';
+
+/** One condition of a filter, checked: a known operator, a valid field, scalar values (the port's FieldFilter rules). */
+export type Condition = { field: string; op: Exclude<Op, 'in'>; value: Scalar } | { field: string; op: 'in'; value: Scalar[] };
+
+const OPS: Record<string, Op | undefined> = { $gt: 'gt', $gte: 'gte', $lt: 'lt', $lte: 'lte', $ne: 'ne', $in: 'in' };
+
+/**
+ * A filter as checked conditions, the one reading of the port's filters every adapter translates from: undefined
+ * conditions are left out; unknown operators, bad field names, values that are not scalars, ranges on null and `_id`
+ * values that are not strings are refused (InvalidQueryError).
+ */
+export function parseFilter(filter: Filter): Condition[] {
+  const out: Condition[] = [];
+  for (const [field, cond] of Object.entries(filter) as Array<[string, FieldFilter | undefined]>) {
+    if (cond === undefined) continue;
+    checkField(field);
+    if (!isPlainObject(cond)) {
+      out.push(condition(field, 'eq', checkScalar(cond, `filter ${field}`)));
+      continue;
+    }
+    for (const [key, v] of Object.entries(cond)) {
+      if (v === undefined) continue;
+      const op = OPS[key];
+      if (!op) throw new InvalidQueryError(`filter ${field}: unknown operator ${key} (use $gt, $gte, $lt, $lte, $ne, $in)`);
+      if (op === 'in') {
+        if (!Array.isArray(v)) throw new InvalidQueryError(`filter ${field}.$in: not an array`);
+        const values = v.map((x) => checkScalar(x, `filter ${field}.$in`));
+        if (field === '_id') for (const x of values) checkId(x);
+        out.push({ field, op, value: values });
+      } else out.push(condition(field, op, checkScalar(v, `filter ${field}.${key}`)));
+    }
+  }
+  return out;
+}
+
+function condition(field: string, op: Exclude<Op, 'in'>, value: Scalar): Condition {
+  if (value === null && op !== 'eq' && op !== 'ne') throw new InvalidQueryError(`filter ${field}: a range on null matches nothing (use null or $ne: null)`);
+  if (field === '_id') checkId(value);
+  return { field, op, value };
+}
+
+function checkId(v: Scalar): void {
+  if (v !== null && typeof v !== 'string') throw new InvalidQueryError(`filter _id: ids are strings`);
 }
 
 /**

@@ -33,13 +33,15 @@ readStoreContract('SQLite (embedded)', {
 
 const url = process.env.MONGODB_URL;
 if (url) {
+  // Small chunks, so the contract's cases cross chunk boundaries of resets and bulk writes.
+  const options = { deleteChunk: 100, bulkChunk: 100 };
   readStoreContract('MongoDB', {
-    open: () => MongoReadStore.connect(url),
+    open: () => MongoReadStore.connect(url, options),
     async reopen(store) {
       await store.close();
-      return MongoReadStore.connect(url);
+      return MongoReadStore.connect(url, options);
     },
-    openAnother: () => MongoReadStore.connect(url),
+    openAnother: () => MongoReadStore.connect(url, options),
   });
 } else {
   // directConnection: from the host, the replica set's member is named by its compose hostname (mongodb:27017), which

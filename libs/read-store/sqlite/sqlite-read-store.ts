@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { openDatabase, SyncMode, describe } from '../../sqlite/open-database';
-import { BatchOutcome, BatchUnit, batchOutcome, blameProjection, Collection, Doc, FieldFilter, Filter, FindOptions, markStoreFault, Page, ProjectionBatch, ReadStore, Scalar, Update } from '../port';
-import { applyUpdate, checkField, checkScalar, decodeCursor, encodeCursor, InvalidQueryError, isPlainObject } from '../document-update';
+import { BatchOutcome, BatchUnit, batchOutcome, blameProjection, Collection, Doc, Filter, FindOptions, markStoreFault, Page, ProjectionBatch, ReadStore, Scalar, Update } from '../port';
+import { applyUpdate, checkField, decodeCursor, encodeCursor, parseFilter } from '../document-update';
 import { Mutex } from '../../concurrency/mutex';
 import { crashPoint } from '../../faults/crash-point';
 
@@ -467,43 +467,28 @@ class SqliteCollection<T extends Doc> implements Collection<T> {
    */
   private where(filter: Filter, params: unknown[]): string[] {
     const clauses: string[] = [];
-    for (const [field, cond] of Object.entries(filter) as Array<[string, FieldFilter | undefined]>) {
-      if (cond === undefined) continue;
-      const f: Field = field === '_id' ? { expr: 'id', type: null, name: field } : { expr: jsonPath(field), type: `json_type(doc, '$.${field}')`, name: field };
-      if (cond === null || typeof cond !== 'object' || !isPlainObject(cond)) {
-        clauses.push(eqClause(f, checkScalar(cond, `filter ${field}`), params));
-        continue;
-      }
-      for (const [op, v] of Object.entries(cond)) {
-        if (v === undefined) continue;
-        const sqlOp = RANGE[op];
-        if (sqlOp) clauses.push(rangeClause(f, sqlOp, checkScalar(v, `filter ${field}.${op}`), params));
-        else if (op === '$ne') {
-          const ne = checkScalar(v, `filter ${field}.$ne`);
-          clauses.push(ne === null ? `${f.expr} IS NOT NULL` : `(${f.expr} IS NULL OR NOT ${eqClause(f, ne, params)})`);
-        } else if (op === '$in') {
-          if (!Array.isArray(v)) throw new InvalidQueryError(`filter ${field}.$in: not an array`);
-          clauses.push(inClause(f, v.map((x) => checkScalar(x, `filter ${field}.$in`)), params));
-        } else throw new InvalidQueryError(`filter ${field}: unknown operator ${op} (use $gt, $gte, $lt, $lte, $ne, $in)`);
-      }
+    for (const c of parseFilter(filter)) {
+      const f: Field = c.field === '_id' ? { expr: 'id', type: null } : { expr: jsonPath(c.field), type: `json_type(doc, '$.${c.field}')` };
+      if (c.op === 'eq') clauses.push(eqClause(f, c.value, params));
+      else if (c.op === 'ne') clauses.push(c.value === null ? `${f.expr} IS NOT NULL` : `(${f.expr} IS NULL OR NOT ${eqClause(f, c.value, params)})`);
+      else if (c.op === 'in') clauses.push(inClause(f, c.value, params));
+      else clauses.push(rangeClause(f, RANGE[c.op], c.value as string | number | boolean, params));
     }
     return clauses;
   }
 }
 
-const RANGE: Record<string, string | undefined> = { $gt: '>', $gte: '>=', $lt: '<', $lte: '<=' };
+const RANGE = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const;
 
 interface Field {
   expr: string;
   /** json_type of the field (null for the id column, always text). */
   type: string | null;
-  name: string;
 }
 
 function eqClause(f: Field, v: Scalar, params: unknown[]): string {
   if (v === null) return `${f.expr} IS NULL`;
   if (!f.type) {
-    if (typeof v !== 'string') throw new InvalidQueryError(`filter _id: ids are strings`);
     params.push(v);
     return `${f.expr} = ?`;
   }
@@ -514,10 +499,8 @@ function eqClause(f: Field, v: Scalar, params: unknown[]): string {
   return v.startsWith('[') || v.startsWith('{') ? `(${f.expr} = ? AND ${f.type} = 'text')` : `${f.expr} = ?`;
 }
 
-function rangeClause(f: Field, op: string, v: Scalar, params: unknown[]): string {
-  if (v === null) throw new InvalidQueryError(`filter ${f.name}: a range on null matches nothing (use null or $ne: null)`);
+function rangeClause(f: Field, op: string, v: string | number | boolean, params: unknown[]): string {
   if (!f.type) {
-    if (typeof v !== 'string') throw new InvalidQueryError(`filter _id: ids are strings`);
     params.push(v);
     return `${f.expr} ${op} ?`;
   }
@@ -531,7 +514,6 @@ function inClause(f: Field, values: Scalar[], params: unknown[]): string {
   const parts: string[] = [];
   const plain = values.filter((v) => v !== null && (f.type ? typeof v === 'string' ? !v.startsWith('[') && !v.startsWith('{') : typeof v === 'number' && v !== 0 && v !== 1 : true));
   const guarded = values.filter((v) => v !== null && !plain.includes(v));
-  if (!f.type) for (const v of plain) if (typeof v !== 'string') throw new InvalidQueryError(`filter _id: ids are strings`);
   if (plain.length) {
     parts.push(plain.length === 1 ? `${f.expr} = ?` : `${f.expr} IN (${plain.map(() => '?').join(', ')})`);
     params.push(...plain);
