@@ -99,38 +99,45 @@ function checkId(v: Scalar): void {
  * leaves such a path out of $setOnInsert). Throws InvalidQueryError.
  */
 export function checkUpdate(u: Update): void {
-  const paths: string[] = [];
-  const add = (op: string, path: string) => {
-    checkField(path);
-    if (path === '_id' || path.startsWith('_id.')) throw new InvalidQueryError(`An update may not change _id (${op} ${path})`);
-    paths.push(path);
-  };
-  if (u.set) for (const k of Object.keys(u.set)) add('set', k);
+  // One pass, then prefix look-ups (not a comparison of every pair): this runs for every upsert of every projection.
+  // `paths` maps a path to 1 (another operator) or 2 (setOnInsert).
+  const paths = new Map<string, number>();
+  let dotted = false;
+  if (u.set) for (const k in u.set) dotted = addPath(paths, 'set', k, 1) || dotted;
   if (u.inc)
-    for (const [k, v] of Object.entries(u.inc)) {
-      add('inc', k);
+    for (const k in u.inc) {
+      dotted = addPath(paths, 'inc', k, 1) || dotted;
+      const v = u.inc[k];
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new InvalidQueryError(`inc ${k}: ${describeValue(v)} is not a finite number`);
     }
-  for (const op of ['max', 'min'] as const) {
-    const m = u[op];
-    if (m)
-      for (const [k, v] of Object.entries(m)) {
-        add(op, k);
-        if (typeof v !== 'string' && !(typeof v === 'number' && Number.isFinite(v))) throw new InvalidQueryError(`${op} ${k}: ${describeValue(v)} is not a string or finite number`);
-      }
+  if (u.max) for (const k in u.max) dotted = addPath(paths, 'max', k, 1, u.max[k]) || dotted;
+  if (u.min) for (const k in u.min) dotted = addPath(paths, 'min', k, 1, u.min[k]) || dotted;
+  if (u.unset) for (const k of u.unset) dotted = addPath(paths, 'unset', k, 1) || dotted;
+  if (u.setOnInsert) for (const k in u.setOnInsert) dotted = addPath(paths, 'setOnInsert', k, 2) || dotted;
+  if (!dotted) return;
+  for (const path of paths.keys())
+    for (let i = path.indexOf('.'); i > 0; i = path.indexOf('.', i + 1))
+      if (paths.has(path.slice(0, i))) throw new InvalidQueryError(`Update paths ${path.slice(0, i)} and ${path} conflict`);
+}
+
+/** Field names already checked (they repeat: a projection writes the same few paths): a look-up instead of the regex. */
+const CHECKED_PATHS = new Set<string>();
+
+/** Adds one path of an update (kind 1: set/inc/max/min/unset, 2: setOnInsert); true when it is dotted. */
+function addPath(paths: Map<string, number>, op: string, path: string, kind: number, bound?: unknown): boolean {
+  if (!CHECKED_PATHS.has(path)) {
+    checkField(path);
+    if (path === '_id' || path.startsWith('_id.')) throw new InvalidQueryError(`An update may not change _id (${op} ${path})`);
+    if (CHECKED_PATHS.size >= 10_000) CHECKED_PATHS.clear();
+    CHECKED_PATHS.add(path);
   }
-  if (u.unset) for (const k of u.unset) add('unset', k);
-  const others = paths.length;
-  if (u.setOnInsert) for (const k of Object.keys(u.setOnInsert)) add('setOnInsert', k);
-  if (paths.length < 2) return;
-  for (let i = 0; i < paths.length; i++)
-    for (let j = i + 1; j < paths.length; j++) {
-      const [a, b] = [paths[i], paths[j]];
-      const same = a === b;
-      // The same path in setOnInsert and another operator: the other wins (documented above).
-      if (same && i < others && j >= others) continue;
-      if (same || b.startsWith(a + '.') || a.startsWith(b + '.')) throw new InvalidQueryError(`Update paths ${a} and ${b} conflict`);
-    }
+  if (kind === 1 && (op === 'max' || op === 'min') && typeof bound !== 'string' && !(typeof bound === 'number' && Number.isFinite(bound)))
+    throw new InvalidQueryError(`${op} ${path}: ${describeValue(bound)} is not a string or finite number`);
+  const prev = paths.get(path);
+  // The same path in setOnInsert and another operator: the other wins (documented above).
+  if (prev === kind) throw new InvalidQueryError(`Update path ${path} is given twice`);
+  if (prev === undefined) paths.set(path, kind);
+  return path.includes('.');
 }
 
 /**
@@ -177,7 +184,8 @@ export function applyUpdate(existing: Doc | null, id: string, update: Update): D
 }
 
 /** The value at `path` (undefined if missing); throws if a present parent on the way is not a plain object. */
-function checkParents(doc: unknown, path: string): unknown {
+function checkParents(doc: any, path: string): unknown {
+  if (!path.includes('.')) return doc[path];
   let cur: any = doc;
   const parts = path.split('.');
   for (let i = 0; i < parts.length; i++) {
