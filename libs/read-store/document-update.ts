@@ -100,8 +100,9 @@ function checkId(v: Scalar): void {
  */
 export function checkUpdate(u: Update): void {
   // One pass, then prefix look-ups (not a comparison of every pair): this runs for every upsert of every projection.
-  // `paths` maps a path to 1 (another operator) or 2 (setOnInsert).
-  const paths = new Map<string, number>();
+  // PATHS maps a path to 1 (another operator) or 2 (setOnInsert); one map reused (this function never awaits).
+  const paths = PATHS;
+  paths.clear();
   let dotted = false;
   if (u.set) for (const k in u.set) dotted = addPath(paths, 'set', k, 1) || dotted;
   if (u.inc)
@@ -119,6 +120,8 @@ export function checkUpdate(u: Update): void {
     for (let i = path.indexOf('.'); i > 0; i = path.indexOf('.', i + 1))
       if (paths.has(path.slice(0, i))) throw new InvalidQueryError(`Update paths ${path.slice(0, i)} and ${path} conflict`);
 }
+
+const PATHS = new Map<string, number>();
 
 /** Field names already checked (they repeat: a projection writes the same few paths): a look-up instead of the regex. */
 const CHECKED_PATHS = new Set<string>();
@@ -149,36 +152,37 @@ function addPath(paths: Map<string, number>, op: string, path: string, kind: num
 export function applyUpdate(existing: Doc | null, id: string, update: Update): Doc {
   checkUpdate(update);
   const doc: Doc = existing ? existing : { _id: id };
-  const onInsert = !existing && update.setOnInsert ? Object.entries(update.setOnInsert) : [];
+  const { set, inc, max, min, unset } = update;
+  const onInsert = existing ? undefined : update.setOnInsert;
   // Check against the document first: a refused update must not leave it half changed (a unit keeps its objects).
-  for (const [k] of onInsert) checkParents(doc, k);
-  if (update.set) for (const k of Object.keys(update.set)) checkParents(doc, k);
-  if (update.inc)
-    for (const k of Object.keys(update.inc)) {
+  if (onInsert) for (const k in onInsert) checkParents(doc, k);
+  if (set) for (const k in set) checkParents(doc, k);
+  if (inc)
+    for (const k in inc) {
       const cur = checkParents(doc, k);
       if (cur !== undefined && typeof cur !== 'number') throw new InvalidQueryError(`Cannot inc ${k}: it holds ${describeValue(cur)}, not a number`);
     }
-  if (update.max) for (const k of Object.keys(update.max)) checkParents(doc, k);
-  if (update.min) for (const k of Object.keys(update.min)) checkParents(doc, k);
+  if (max) for (const k in max) checkParents(doc, k);
+  if (min) for (const k in min) checkParents(doc, k);
 
-  for (const [k, v] of onInsert) setPath(doc, k, clone(v));
-  if (update.set) for (const [k, v] of Object.entries(update.set)) setPath(doc, k, clone(v));
-  if (update.inc)
-    for (const [k, v] of Object.entries(update.inc)) {
+  if (onInsert) for (const k in onInsert) setPath(doc, k, clone(onInsert[k]));
+  if (set) for (const k in set) setPath(doc, k, clone(set[k]));
+  if (inc)
+    for (const k in inc) {
       const cur = getPath(doc, k);
-      setPath(doc, k, (typeof cur === 'number' ? cur : 0) + v);
+      setPath(doc, k, (typeof cur === 'number' ? cur : 0) + inc[k]);
     }
-  if (update.max)
-    for (const [k, v] of Object.entries(update.max)) {
+  if (max)
+    for (const k in max) {
       const cur = getPath(doc, k);
-      if (cur === undefined || compareValues(cur, v) < 0) setPath(doc, k, v);
+      if (cur === undefined || compareValues(cur, max[k]) < 0) setPath(doc, k, max[k]);
     }
-  if (update.min)
-    for (const [k, v] of Object.entries(update.min)) {
+  if (min)
+    for (const k in min) {
       const cur = getPath(doc, k);
-      if (cur === undefined || compareValues(cur, v) > 0) setPath(doc, k, v);
+      if (cur === undefined || compareValues(cur, min[k]) > 0) setPath(doc, k, min[k]);
     }
-  if (update.unset) for (const k of update.unset) unsetPath(doc, k);
+  if (unset) for (const k of unset) unsetPath(doc, k);
   doc._id = id;
   return doc;
 }
@@ -218,6 +222,7 @@ function compareValues(a: unknown, b: unknown): number {
 }
 
 export function getPath(doc: unknown, path: string): unknown {
+  if (!path.includes('.')) return doc !== null && typeof doc === 'object' ? (doc as Record<string, unknown>)[path] : undefined;
   let cur: any = doc;
   for (const part of path.split('.')) {
     if (cur === null || cur === undefined || typeof cur !== 'object') return undefined;
@@ -227,6 +232,11 @@ export function getPath(doc: unknown, path: string): unknown {
 }
 
 function setPath(doc: any, path: string, value: unknown): void {
+  if (!path.includes('.')) {
+    if (value === undefined) delete doc[path];
+    else doc[path] = value;
+    return;
+  }
   const parts = path.split('.');
   let cur = doc;
   for (let i = 0; i < parts.length - 1; i++) {
