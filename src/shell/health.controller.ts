@@ -63,14 +63,6 @@ export class HealthController {
     return { status: ok ? 'ready' : 'not_ready', checks, projection_lag: maxLag, projections };
   }
 
-  @Public()
-  @Get('metrics')
-  @ApiExcludeEndpoint()
-  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
-  async metricsText() {
-    return this.metrics.registry.metrics();
-  }
-
   @Roles('admin')
   @Get('api/admin/projections')
   @ApiOperation({ summary: 'Projections, their checkpoints and lag (admin).' })
