@@ -73,14 +73,6 @@ export class HealthController {
     return raw !== null && (await this.identity.authenticate(raw))?.role === 'admin';
   }
 
-  @Public()
-  @Get('metrics')
-  @ApiExcludeEndpoint()
-  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
-  async metricsText() {
-    return this.metrics.registry.metrics();
-  }
-
   @Roles('admin')
   @Get('api/admin/projections')
   @ApiOperation({ summary: 'Projections, their checkpoints and lag (admin).' })
