@@ -132,7 +132,8 @@ export class ProxyService implements OnModuleDestroy {
       usage = { ...usage, input_tokens: usage.input_tokens || gc.inputTokens, output_tokens: Math.max(usage.output_tokens ?? 0, generated()) };
     }
     await this.metering.record(reservation, {
-      usage_id: call.usageId ?? gc.requestId,
+      usage_id: usage.usage_id ?? call.usageId ?? gc.requestId,
+      ...(usage.unit_key || call.unitKey ? { unit_key: usage.unit_key ?? call.unitKey } : {}),
       provider: gc.provider,
       model: call.model,
       operation: call.operation,

@@ -67,7 +67,7 @@ export const ANSWERS: Record<FakeKind, KindAnswers> = {
     answer(ex, o) {
       const p = ex.req.path;
       const b = ex.req.json ?? {};
-      if (p.endsWith('/chat/completions')) return openAiChat(ex, o, FAKE_USAGE.openaiChat);
+      if (p.endsWith('/chat/completions')) return openAiChat(ex, o, ex.fake.chatUsage?.(b) ?? FAKE_USAGE.openaiChat);
       if (p.endsWith('/embeddings')) {
         const u = FAKE_USAGE.openaiEmbeddings;
         return ex.json(200, { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.1, -0.2, 0.3] }], model: b.model, usage: { prompt_tokens: u.prompt_tokens, total_tokens: u.prompt_tokens } });

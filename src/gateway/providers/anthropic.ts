@@ -1,3 +1,4 @@
+import { anthropicMaxOutput } from './max-output';
 import { bodyModel, CallDescription, CallRequest, describeCall, LazyStreamMeter, num, ProviderAdapter, textOf, Usage } from './provider';
 
 /**
@@ -20,8 +21,8 @@ export const anthropic: ProviderAdapter = {
     const prompt = () => [...textOf(body?.system), ...textOf(body?.messages)].join('\n');
     // Counting tokens is free at Anthropic: forwarded, not billed.
     if (req.path.endsWith('/messages/count_tokens')) return describeCall({ operation: 'count_tokens', model, free: true });
-    if (req.path.endsWith('/messages')) return describeCall({ operation: 'messages', model, streaming: !!body?.stream, promptText: prompt() });
-    if (req.path.endsWith('/complete')) return describeCall({ operation: 'completion', model, streaming: !!body?.stream, promptText: textOf(body?.prompt).join('') });
+    if (req.path.endsWith('/messages')) return describeCall({ operation: 'messages', model, streaming: !!body?.stream, promptText: prompt(), maxOutputTokens: anthropicMaxOutput(body) });
+    if (req.path.endsWith('/complete')) return describeCall({ operation: 'completion', model, streaming: !!body?.stream, promptText: textOf(body?.prompt).join(''), maxOutputTokens: anthropicMaxOutput(body) });
     return describeCall({ operation: req.method === 'GET' ? 'read' : 'other', model });
   },
 

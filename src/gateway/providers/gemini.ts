@@ -1,3 +1,4 @@
+import { geminiMaxOutput } from './max-output';
 import { CallDescription, CallRequest, describeCall, LazyStreamMeter, num, ProviderAdapter, textOf, Usage } from './provider';
 
 const MODEL_IN_PATH = /\/models\/([^:/]+):(\w+)/;
@@ -33,9 +34,9 @@ export const gemini: ProviderAdapter = {
     const prompt = () => [...textOf(body?.systemInstruction), ...textOf(body?.contents)].join('\n');
     switch (method) {
       case 'generateContent':
-        return describeCall({ operation: 'generate', model, promptText: prompt() });
+        return describeCall({ operation: 'generate', model, promptText: prompt(), maxOutputTokens: geminiMaxOutput(body) });
       case 'streamGenerateContent':
-        return describeCall({ operation: 'generate', model, streaming: true, promptText: prompt() });
+        return describeCall({ operation: 'generate', model, streaming: true, promptText: prompt(), maxOutputTokens: geminiMaxOutput(body) });
       case 'countTokens':
         return describeCall({ operation: 'count_tokens', model, free: true });
       case 'embedContent':

@@ -1,4 +1,5 @@
 import { bodyModel, CallDescription, CallRequest, describeCall, LazyStreamMeter, ProviderAdapter, StreamMeter, textOf, Usage, bearer } from './provider';
+import { chatMaxOutput, responsesMaxOutput } from './max-output';
 import { ChatStreamMeter, chatBodyUsage, chatOutputText, chatPromptText, openAiError, responsesUsage, withIncludeUsage } from './openai-compatible';
 
 /** OpenAI: `/v1/chat/completions`, `/v1/responses`, `/v1/embeddings`, `/v1/images/*`, `/v1/completions`; Bearer key. */
@@ -11,11 +12,11 @@ export const openai: ProviderAdapter = {
     const p = req.path;
     if (p.endsWith('/chat/completions')) {
       const { body: rewritten, hide } = withIncludeUsage(body);
-      return describeCall({ operation: 'chat', model, streaming: !!body?.stream, promptText: chatPromptText(body), rewrittenBody: rewritten, hideUsageChunk: hide });
+      return describeCall({ operation: 'chat', model, streaming: !!body?.stream, promptText: chatPromptText(body), rewrittenBody: rewritten, hideUsageChunk: hide, maxOutputTokens: chatMaxOutput(body) });
     }
     if (p.endsWith('/responses')) {
       const prompt = [...textOf(body?.instructions), ...textOf(body?.input)].join('\n');
-      return describeCall({ operation: 'responses', model, streaming: !!body?.stream, promptText: prompt });
+      return describeCall({ operation: 'responses', model, streaming: !!body?.stream, promptText: prompt, maxOutputTokens: responsesMaxOutput(body) });
     }
     if (p.endsWith('/embeddings')) return describeCall({ operation: 'embeddings', model, promptText: textOf(body?.input).join('\n') });
     if (p.includes('/images/')) {
@@ -23,7 +24,7 @@ export const openai: ProviderAdapter = {
       const priced = model.startsWith('dall-e') || model === '';
       return describeCall({ operation: 'image', model: model || 'dall-e-2', streaming: !!body?.stream, promptText: textOf(body?.prompt).join(''), units: priced ? n : 0 });
     }
-    if (p.endsWith('/completions')) return describeCall({ operation: 'completion', model, streaming: !!body?.stream, promptText: textOf(body?.prompt).join('\n') });
+    if (p.endsWith('/completions')) return describeCall({ operation: 'completion', model, streaming: !!body?.stream, promptText: textOf(body?.prompt).join('\n'), maxOutputTokens: chatMaxOutput(body) });
     if (p.includes('/audio/')) return describeCall({ operation: 'audio', model, promptText: textOf(body?.input).join('') });
     // Anything else (models list, files, batches) is still a call: counted, never silently free.
     return describeCall({ operation: req.method === 'GET' ? 'read' : 'other', model });
