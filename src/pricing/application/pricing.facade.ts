@@ -65,7 +65,7 @@ export class PricingFacade {
    */
   unpricedUnits(provider: string, model: string, units: number, at: Date, unitKey?: string): { price_key: string } | null {
     if (!units) return null;
-    if (unitKey) return this.unitEntry(provider, unitKey, at) ? null : { price_key: unitKey };
+    if (unitKey) return this.unitRate(provider, model, unitKey, at) ? null : { price_key: unitKey };
     const r = this.catalog.catalog.resolve(provider, model ?? '', at);
     return r && r.entry.components.unit !== undefined ? null : { price_key: model || '*' };
   }
@@ -81,23 +81,37 @@ export class PricingFacade {
     return n;
   }
 
-  /** A unit key's entry in effect at `at` (usage dated before its first price takes that first price), if it has a unit price. */
-  private unitEntry(provider: string, unitKey: string, at: Date) {
+  /**
+   * The USD price of one unit of `unitKey` for `model` at `at`: the model's own per-1,000 price where the maintained
+   * data has one (genai-prices' `web_searches_kcount`), else the unit key's catalog price (usage dated before its first
+   * price takes that first price). Null when neither exists.
+   */
+  private unitRate(provider: string, model: string, unitKey: string, at: Date): { rate: string; version: string } | null {
+    const component = MODEL_UNIT_COMPONENTS[unitKey];
+    if (component) {
+      const r = this.catalog.catalog.resolve(provider, model ?? '', at);
+      const perThousand = r?.entry.components[component];
+      if (r && typeof perThousand === 'string') return { rate: new Money(perThousand).div(1000).toFixed(), version: r.entry.version };
+    }
     const catalog = this.catalog.catalog;
     const e = catalog.priceAt(provider, unitKey, at) ?? catalog.history(provider, unitKey)[0] ?? null;
-    return e && e.components.unit !== undefined ? e : null;
+    const unit = e?.components.unit;
+    return e && typeof unit === 'string' ? { rate: unit, version: e.version } : null;
   }
 
   private quoteWithUnitKey(provider: string, model: string, usage: UsageVector, at: Date, unitKey: string): PriceQuote {
-    const unit = usage.units ? this.unitEntry(provider, unitKey, at) : null;
+    const unit = usage.units ? this.unitRate(provider, model, unitKey, at) : null;
     if (usage.units && !unit) throw new PricingException(`No price for ${provider} "${unitKey}": the operator sets it with PUT /api/admin/pricing/${provider}/${unitKey}.`, { provider, price_key: unitKey });
     // A settlement (an async job's credits against the worst case recorded at its start) may be negative.
-    const priced = unit ? costExact({ unit: unit.components.unit }, { ...ZERO_USAGE, units: Math.abs(usage.units) }) : '0';
-    const unitCost = usage.units < 0 ? new Money(priced).neg().toFixed() : priced;
+    const unitCost = unit ? new Money(unit.rate).times(usage.units).toFixed() : '0';
     const tokens = usage.input_tokens || usage.output_tokens || usage.cache_read_tokens || usage.cache_write_tokens;
     if (!tokens) return new Quote(unitCost, unit ? unit.version : 'unpriced', 'catalog', unitKey);
     const t = this.quote(provider, model, { ...usage, units: 0 }, at);
     if (!unit) return t as Quote;
-    return new Quote(new Money(t.exact).plus(unitCost).toFixed(), `${t.price_version}+${unit.version}`, t.price_source, t.model_key);
+    const version = unit.version === t.price_version ? t.price_version : `${t.price_version}+${unit.version}`;
+    return new Quote(new Money(t.exact).plus(unitCost).toFixed(), version, t.price_source, t.model_key);
   }
 }
+
+/** Unit keys a model's own price may price, per 1,000 units (genai-prices' component names). */
+const MODEL_UNIT_COMPONENTS: Record<string, string> = { web_search: 'web_searches_kcount' };
