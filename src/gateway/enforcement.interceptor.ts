@@ -73,6 +73,7 @@ export class EnforcementInterceptor implements NestInterceptor {
         requestId,
         source: 'gateway',
         dryRun: call.free,
+        free: call.free,
       });
       if (!admission.ok && admission.unpriced) return answer(gatewayAnswer(adapter, 'forbidden', 403, admission.unpriced.message));
       if (!admission.ok && !call.free) {

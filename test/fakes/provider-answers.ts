@@ -15,6 +15,7 @@ export const FAKE_USAGE = {
   serperCredits: 1,
   firecrawlScrapeCredits: 1,
   firecrawlCrawlCredits: 7,
+  firecrawlBatchCredits: 2,
   /** Searches a server tool runs when the request offers it (Anthropic web search, OpenAI Responses web search). */
   webSearches: 2,
   /** gpt-image-1's usage for one image (input: text and image tokens). */
@@ -224,7 +225,13 @@ export const ANSWERS: Record<FakeKind, KindAnswers> = {
     answer(ex) {
       const p = ex.req.path;
       if (p === '/v2/scrape') return ex.json(200, { success: true, data: { markdown: '# Fake', metadata: { title: 'Fake', sourceURL: ex.req.json?.url, statusCode: 200, creditsUsed: FAKE_USAGE.firecrawlScrapeCredits } } });
-      if (p === '/v2/crawl' && ex.req.method === 'POST') return ex.json(200, { success: true, id: 'crawl-fake-1', url: `${ex.fake.url}/v2/crawl/crawl-fake-1` });
+      // Each job started gets its own id (crawl-fake-1, crawl-fake-2, ...; batch-fake-1, ...).
+      const started = (path: string) => ex.fake.requests.filter((r) => r.method === 'POST' && r.path === path).length || 1;
+      if (p === '/v2/crawl' && ex.req.method === 'POST') return ex.json(200, { success: true, id: `crawl-fake-${started(p)}`, url: `${ex.fake.url}/v2/crawl/crawl-fake-${started(p)}` });
+      if (p === '/v2/batch/scrape' && ex.req.method === 'POST') return ex.json(200, { success: true, id: `batch-fake-${started(p)}`, url: `${ex.fake.url}/v2/batch/scrape/batch-fake-${started(p)}`, invalidURLs: [] });
+      if (p === '/v2/extract' && ex.req.method === 'POST') return ex.json(200, { success: true, id: 'extract-fake-1' });
+      const b = /^\/v2\/batch\/scrape\/([^/]+)$/.exec(p);
+      if (b && ex.req.method === 'GET') return ex.json(200, { success: true, status: 'completed', completed: 2, total: 2, creditsUsed: FAKE_USAGE.firecrawlBatchCredits, expiresAt: '2025-03-11T00:00:00.000Z', data: [{ markdown: 'a', metadata: {} }, { markdown: 'b', metadata: {} }] });
       const m = /^\/v2\/crawl\/([^/]+)$/.exec(p);
       if (m && ex.req.method === 'GET') {
         // The first poll sees the job running, the next ones completed (with the whole job's credits).
@@ -239,7 +246,14 @@ export const ANSWERS: Record<FakeKind, KindAnswers> = {
 
   stability: {
     answer(ex) {
-      if (!/\/v2beta\/stable-image\/generate\/(core|ultra|sd3)$/.test(ex.req.path)) return ex.json(404, { id: 'fake', name: 'not_found', errors: ['Not found'] });
+      if (/^\/v2beta\/3d\//.test(ex.req.path)) {
+        ex.res.writeHead(200, { 'content-type': 'model/gltf-binary', 'content-length': 4 });
+        ex.res.end(Buffer.from('glTF'));
+        return;
+      }
+      // Asynchronous endpoints answer with the generation's id; the result is fetched from /v2beta/results/{id}.
+      if (/^\/v2beta\/stable-image\/(upscale\/creative|edit\/replace-background-and-relight)$/.test(ex.req.path)) return ex.json(200, { id: 'fake-generation-id' });
+      if (!/\/v2beta\/stable-image\/(generate\/(core|ultra|sd3)|edit\/[\w-]+|control\/[\w-]+|upscale\/[\w-]+)$/.test(ex.req.path)) return ex.json(404, { id: 'fake', name: 'not_found', errors: ['Not found'] });
       const accept = String(ex.req.headers.accept ?? 'image/*');
       if (accept.includes('application/json')) return ex.json(200, { image: Buffer.from('PNGDATA').toString('base64'), finish_reason: 'SUCCESS', seed: 42 });
       const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);

@@ -42,6 +42,8 @@ export interface CallDescription {
   free: boolean;
   /** A record id of its own (a crawl's result is recorded once, whichever poll sees it). */
   usageId?: string;
+  /** A poll that settles an async job recorded at its worst case (usageId is the job's): see MeteringFacade.settleJob. */
+  settlesJob?: boolean;
   /** The body to forward instead of the client's bytes (include_usage injected, a key removed). */
   rewrittenBody?: any;
   /** The stream will carry a usage chunk the client did not ask for: keep it from the client. */

@@ -26,6 +26,8 @@ export interface AdmissionRequest {
   source: 'gateway' | 'check';
   /** Decide only: reserve nothing, append no refusal. */
   dryRun?: boolean;
+  /** Not billable (a job's status poll): admitted without a limit check, reserving nothing (it may still settle a job). */
+  free?: boolean;
 }
 
 /** What an admitted call holds until it is recorded or released. */

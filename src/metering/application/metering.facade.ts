@@ -40,10 +40,15 @@ export class MeteringFacade {
       return { ok: false, unpriced: { provider: req.provider, price_key: unpriced.price_key, message } };
     }
     const subscription = this.subscriptions.peekEffective(req.tenantId, req.userId, req.at) ?? (await this.subscriptions.getEffective(req.tenantId, req.userId, req.at));
+    const key = periodKey(req.tenantId, req.userId, subscription.period_start);
+    if (req.free) {
+      const delta = { provider: req.provider, calls: 0, tokens: 0, cost: new Money(0) };
+      const reservation: Reservation = { id: req.requestId, tenantId: req.tenantId, userId: req.userId, provider: req.provider, model: req.model, at: req.at, subscription, delta, periodKey: key, released: true };
+      return { ok: true, reservation, subscription, remaining: {} };
+    }
     const outputTokens = req.maxOutputTokens === undefined ? 0 : (req.maxOutputTokens ?? this.pricing.maxOutputTokens(req.provider, req.model));
     const tokens = req.inputTokens + outputTokens;
     const cost = this.worstCaseCost(req, outputTokens);
-    const key = periodKey(req.tenantId, req.userId, subscription.period_start);
     // From here to the reservation nothing awaits: concurrent admits see each other's reservations.
     const decision = decideAdmission(this.ledger.state(key), subscription.limits ?? {}, { provider: req.provider, tokens, cost }, {
       period_end: subscription.period_end,
@@ -95,6 +100,37 @@ export class MeteringFacade {
       const data = this.recordedData(reservation.tenantId, reservation.userId, reservation.subscription, usage, 'gateway');
       const out = await this.writer.recordUsage(data, () => this.release(reservation));
       return out.data;
+    } finally {
+      this.release(reservation);
+    }
+  }
+
+  /**
+   * Settles an async job (a Firecrawl crawl) that was recorded at its worst case when it started, under the job's usage
+   * id, to what it used: one correction record (`{job}-settlement`, its units and cost the difference, negative when
+   * the job used less), priced at the start's time and counted in the start's period. Idempotent: a later poll appends
+   * the same record again, a duplicate. A job whose start was not recorded as such (started before Tollgate recorded
+   * starts, or elsewhere) is recorded once under the job's id with what it used. A poll by another user than the one
+   * who started the job settles nothing: the start's worst case stands.
+   */
+  async settleJob(reservation: Reservation, usage: UsageInput): Promise<UsageRecordedData | null> {
+    try {
+      const start = await this.writer.readRecorded(reservation.tenantId, usage.usage_id);
+      if (!start) return (await this.writer.recordUsage(this.recordedData(reservation.tenantId, reservation.userId, reservation.subscription, usage, 'gateway'))).data;
+      if (start.user_id !== reservation.userId) return null;
+      const difference = usage.units - start.units;
+      if (difference === 0) return start;
+      const period = { ...reservation.subscription, period_start: start.period_start, period_end: start.period_end, plan_id: start.plan_id };
+      const correction: UsageInput = {
+        ...usage,
+        usage_id: `${usage.usage_id}-settlement`,
+        model: start.model,
+        operation: `${start.operation}_settlement`,
+        units: difference,
+        ...(start.unit_key ? { unit_key: start.unit_key } : {}),
+        occurred_at: start.occurred_at,
+      };
+      return (await this.writer.recordUsage(this.recordedData(reservation.tenantId, start.user_id, period, correction, 'gateway'))).data;
     } finally {
       this.release(reservation);
     }
