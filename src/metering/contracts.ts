@@ -28,6 +28,12 @@ export interface UsageRecordedData extends UsageVector {
   operation: string;
   /** 'gateway' or 'report'. */
   source: 'gateway' | 'report';
+  /**
+   * The catalog key the units were priced by when it is not the model's own price (an image's size and quality, a
+   * server tool, a crawl's pages). Absent in events recorded before it existed and where the model's price applies.
+   * A settlement of an async job's worst case carries negative units and cost.
+   */
+  unit_key?: string;
   /** Exact decimal string of the cost in USD. */
   cost: string;
   price_version: string;

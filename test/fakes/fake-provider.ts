@@ -40,6 +40,8 @@ export class FakeProvider {
   gapMs = 0;
   /** Keep each request (off for benchmarks). */
   keepRequests = true;
+  /** The usage an OpenAI-shaped chat answer reports, from the request (default FAKE_USAGE.openaiChat). */
+  chatUsage: ((body: any) => { prompt_tokens: number; completion_tokens: number; cached?: number; reasoning?: number }) | null = null;
   private faults: FakeFault[] = [];
   private server!: http.Server;
   url = '';

@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Inject, Post, Query, Res } from '@nestjs/co
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'crypto';
 import { CLOCK, Clock } from '../../../libs/clock';
-import { AppError, UsageLimitExceededException, validationFailed } from '../../../libs/errors';
+import { AppError, PricingException, UsageLimitExceededException, validationFailed } from '../../../libs/errors';
 import { CurrentPrincipal, IdentityFacade, Roles } from '../../identity';
 import type { Principal } from '../../identity';
 import { MeteringFacade } from '../application/metering.facade';
@@ -91,6 +91,7 @@ export class UsageReportController {
       source: 'check',
       dryRun: true,
     });
+    if (!admission.ok && admission.unpriced) throw new PricingException(admission.unpriced.message, { provider: admission.unpriced.provider, price_key: admission.unpriced.price_key }, 422);
     if (!admission.ok) {
       const r = admission.refusal;
       throw new UsageLimitExceededException(

@@ -86,6 +86,12 @@ export class UsageWriter {
     return old;
   }
 
+  /** The UsageRecorded stored for a usage id, or null (an async job's start, read when a poll settles it). */
+  async readRecorded(tenantId: string, usageId: string): Promise<UsageRecordedData | null> {
+    const stored = await this.events.readStream(usageStreamId(tenantId, usageId), { maxCount: 1 });
+    return stored[0]?.type === 'UsageRecorded' ? (stored[0].data as UsageRecordedData) : null;
+  }
+
   /** Appends a refusal (idempotent per usage id); resolves once durable. */
   async recordRefusal(data: UsageRefusedData): Promise<void> {
     try {
