@@ -4,6 +4,7 @@ import * as path from 'path';
 import { SqliteEventStore } from '../../libs/event-store/sqlite/sqlite-event-store';
 import { EventStoreDbEventStore } from '../../libs/event-store/eventstoredb/eventstoredb-event-store';
 import { eventStoreContract } from './event-store.contract';
+import { FakeEventStoreDb } from '../fakes/eventstoredb/fake-eventstoredb';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-es-contract-'));
 let n = 0;
@@ -27,6 +28,28 @@ for (const writer of ['thread', 'inline'] as const) {
   });
 }
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+// The EventStoreDB adapter through the unchanged client, against the protocol fake (a test double, not a store):
+// reopen() disconnects and connects again; the server-restart variant restarts the fake in between too.
+for (const restartServer of [false, true]) {
+  let fake: FakeEventStoreDb | null = null;
+  const connect = async () => {
+    fake ??= await new FakeEventStoreDb().start();
+    return EventStoreDbEventStore.connect(fake.url, { resubscribeBackoffMs: [10, 200] });
+  };
+  eventStoreContract(`EventStoreDB adapter on the protocol fake${restartServer ? ', reopened across a server restart' : ''}`, {
+    open: connect,
+    async reopen(store) {
+      await store.close();
+      if (restartServer) await fake!.restart();
+      return connect();
+    },
+    async cleanup() {
+      await fake?.stop();
+      fake = null;
+    },
+  });
+}
 
 const url = process.env.EVENTSTORE_URL;
 if (url) {
