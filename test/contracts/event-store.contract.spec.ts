@@ -25,6 +25,13 @@ for (const writer of ['thread', 'inline'] as const) {
       files.set(again, file);
       return again;
     },
+    async openFresh() {
+      return new SqliteEventStore({ file: path.join(dir, `events-${++n}.db`), sync: 'normal', pollIntervalMs: 20, writer });
+    },
+    async openSecond(store) {
+      const file = files.get(store)!;
+      return new SqliteEventStore({ file, sync: 'normal', pollIntervalMs: 20, writer });
+    },
   });
 }
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -44,6 +51,17 @@ for (const restartServer of [false, true]) {
       if (restartServer) await fake!.restart();
       return connect();
     },
+    async openFresh() {
+      const empty = await new FakeEventStoreDb().start();
+      const store = await EventStoreDbEventStore.connect(empty.url);
+      const close = store.close.bind(store);
+      store.close = async () => {
+        await close();
+        await empty.stop();
+      };
+      return store;
+    },
+    openSecond: () => connect(),
     async cleanup() {
       await fake?.stop();
       fake = null;
@@ -59,6 +77,9 @@ if (url) {
       await store.close();
       return EventStoreDbEventStore.connect(url);
     },
+    // A real server is shared: "fresh" is only as fresh as the server (run the suite against an empty one).
+    openFresh: () => EventStoreDbEventStore.connect(url),
+    openSecond: () => EventStoreDbEventStore.connect(url),
   });
 } else {
   console.log('EventStore contract: EventStoreDB skipped (set EVENTSTORE_URL=esdb://localhost:2113?tls=false to run it)');
