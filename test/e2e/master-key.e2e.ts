@@ -69,7 +69,7 @@ describe('The master key: created by the first start, kept in DATA_DIR/master.ke
 
     t = await startTestApp({ dataDir: dir, env: noEnvKey });
     expect(await t.app.get(IdentityFacade).getProviderKey('mk-shop', 'openai')).toBe(SECRET);
-    expect(await t.app.get(WebhooksService, { strict: false }).signingSecret('mk-shop')).toBe(HOOK_SECRET);
+    expect((await t.app.get(WebhooksService, { strict: false }).endpoint('mk-shop'))?.secret).toBe(HOOK_SECRET);
     await t.settle();
     await t.close();
     t = null;
@@ -87,7 +87,7 @@ describe('The master key: created by the first start, kept in DATA_DIR/master.ke
     expect(await rotateMasterKey(env, ['--new', next])).toEqual({ providerKeys: { rotated: 0, already: 1 }, webhookSecrets: { rotated: 0, already: 1 }, newKeyAt: 'TOLLGATE_MASTER_KEY' });
     t = await startTestApp({ dataDir: dir, env: { TOLLGATE_MASTER_KEY: next } });
     expect(await t.app.get(IdentityFacade).getProviderKey('mk-shop', 'openai')).toBe(SECRET);
-    expect(await t.app.get(WebhooksService, { strict: false }).signingSecret('mk-shop')).toBe(HOOK_SECRET);
+    expect((await t.app.get(WebhooksService, { strict: false }).endpoint('mk-shop'))?.secret).toBe(HOOK_SECRET);
   });
 
   it('given stored keys and neither TOLLGATE_MASTER_KEY nor master.key, when Tollgate starts, then it refuses, names both, and leaves no new master.key behind', async () => {
