@@ -99,8 +99,9 @@ describe('Subscriptions over HTTP', () => {
     await subscribe('bob', 'basic');
     expect((await t.request('GET', '/api/subscription/status/bob', { key: alice })).status).toBe(404);
     expect((await t.request('GET', '/api/subscription/billing/bob', { key: alice })).status).toBe(404);
-    // A user key may subscribe only itself.
-    expect((await subscribe('bob', 'pro', 'monthly', alice)).status).toBe(404);
+    // A user key may not subscribe anyone, itself included: that is the tenant backend's.
+    expect((await subscribe('bob', 'pro', 'monthly', alice)).status).toBe(403);
+    expect((await subscribe('alice', 'enterprise', 'monthly', alice)).status).toBe(403);
   });
 
   it('puts a user without a subscription on the tenant’s default plan from the first call, and follows a changed default', async () => {
