@@ -10,6 +10,7 @@ import { HttpExceptionFilter } from './shell/http-exception.filter';
 import { createValidationPipe } from './shell/validation';
 import { createLogger, PinoNestLogger, redactUrl } from './shell/logger';
 import { MetricsService } from './shell/metrics.service';
+import { ensureMasterKey, MasterKeyOutcome } from './config/master-key-file';
 
 export interface BuildOptions {
   /** Environment to read the configuration from (defaults to process.env). */
@@ -24,6 +25,7 @@ export interface BuildOptions {
 export async function buildApp(options: BuildOptions = {}): Promise<NestFastifyApplication> {
   const config = loadConfig(options.env ?? process.env);
   const logger = createLogger(options.quiet ? 'silent' : config.logLevel);
+  announceMasterKey(ensureMasterKey(config), logger);
   const adapter = new FastifyAdapter({ bodyLimit: 10 * 1024 * 1024, logger: false, trustProxy: config.trustProxy, routerOptions: { maxParamLength: 1000 } } as any);
   let app: NestFastifyApplication;
   if (options.clock || options.env) {
@@ -79,6 +81,16 @@ export async function buildApp(options: BuildOptions = {}): Promise<NestFastifyA
     reply.type('application/javascript').send(fs.createReadStream(require.resolve('redoc/bundles/redoc.standalone.js')));
   });
   return app;
+}
+
+/** Says once, when it is created, where the master key is and that it is backed up with the data (never the key). */
+function announceMasterKey(outcome: MasterKeyOutcome, logger: ReturnType<typeof createLogger>): void {
+  if (outcome.kind === 'created')
+    logger.warn(
+      { file: outcome.file },
+      `TOLLGATE_MASTER_KEY is not set: created a new master key in ${outcome.file} (mode 0600). It encrypts the stored provider keys and webhook secrets: back it up with the data (without it they cannot be read), or set TOLLGATE_MASTER_KEY instead.`,
+    );
+  else if (outcome.kind === 'not_created') logger.warn(`TOLLGATE_MASTER_KEY is not set and no master key was created: ${outcome.reason}. Tenants cannot store provider keys until it is.`);
 }
 
 export function appConfig(app: NestFastifyApplication): AppConfig {

@@ -132,11 +132,15 @@ export class EnforcementInterceptor implements NestInterceptor {
         model: call.model,
         inputTokens,
         units: call.units || undefined,
+        unitKey: call.unitKey,
+        maxOutputTokens: call.maxOutputTokens,
         at,
         requestId,
         source: 'gateway',
         dryRun: call.free,
+        free: call.free,
       });
+      if (!admission.ok && admission.unpriced) return answer(gatewayAnswer(adapter, 'forbidden', 403, admission.unpriced.message));
       if (!admission.ok && !call.free) {
         const r = admission.refusal;
         return answer(gatewayAnswer(adapter, 'rate_limit', 429, r.message, r.retry_after_seconds));

@@ -132,8 +132,9 @@ export class ProxyService implements OnModuleDestroy {
       estimated = true;
       usage = { ...usage, input_tokens: usage.input_tokens || gc.inputTokens, output_tokens: Math.max(usage.output_tokens ?? 0, generated()) };
     }
-    await this.metering.record(reservation, {
-      usage_id: call.usageId ?? gc.requestId,
+    const input = {
+      usage_id: usage.usage_id ?? call.usageId ?? gc.requestId,
+      ...(usage.unit_key || call.unitKey ? { unit_key: usage.unit_key ?? call.unitKey } : {}),
       provider: gc.provider,
       model: call.model,
       operation: call.operation,
@@ -148,7 +149,9 @@ export class ProxyService implements OnModuleDestroy {
       streamed: o.streamed,
       estimated,
       occurred_at: gc.at.toISOString(),
-    });
+    };
+    if (call.settlesJob) await this.metering.settleJob(reservation, input);
+    else await this.metering.record(reservation, input);
   }
 }
 

@@ -1,4 +1,4 @@
-import { startTestApp, TestApp } from '../support/test-app';
+import { startTestApp, TEST_ADMIN_KEY, TestApp } from '../support/test-app';
 
 describe('The application shell', () => {
   let t: TestApp;
@@ -13,8 +13,8 @@ describe('The application shell', () => {
     expect(r.body).toEqual({ status: 'ok' });
   });
 
-  it('reports readiness with the stores and projection lag', async () => {
-    const r = await t.request('GET', '/ready');
+  it('reports readiness with the stores and projection lag to the operator', async () => {
+    const r = await t.request('GET', '/ready', { key: TEST_ADMIN_KEY });
     expect(r.status).toBe(200);
     expect(r.body.checks.event_store.ok).toBe(true);
     expect(r.body.checks.read_store.ok).toBe(true);

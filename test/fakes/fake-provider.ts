@@ -42,6 +42,8 @@ export class FakeProvider {
   keepRequests = true;
   /** Headers added to every answer (a provider's account headers, cookies: what the gateway must not pass on). */
   responseHeaders: Record<string, string | string[]> = {};
+  /** The usage an OpenAI-shaped chat answer reports, from the request (default FAKE_USAGE.openaiChat). */
+  chatUsage: ((body: any) => { prompt_tokens: number; completion_tokens: number; cached?: number; reasoning?: number }) | null = null;
   private faults: FakeFault[] = [];
   private server!: http.Server;
   url = '';

@@ -15,7 +15,16 @@ export const FAKE_USAGE = {
   serperCredits: 1,
   firecrawlScrapeCredits: 1,
   firecrawlCrawlCredits: 7,
+  firecrawlBatchCredits: 2,
+  /** Searches a server tool runs when the request offers it (Anthropic web search, OpenAI Responses web search). */
+  webSearches: 2,
+  /** gpt-image-1's usage for one image (input: text and image tokens). */
+  gptImage: { input_tokens: 50, text_tokens: 40, image_tokens: 10, output_tokens: 4160 },
 } as const;
+
+/** Multipart form fields (the fake reads `n` and `model` of an image edit the way the gateway does). */
+const formField = (raw: Buffer, name: string): string | undefined => new RegExp(`name="${name}"\\r?\\n\\r?\\n([^\\r\\n]*)`).exec(raw.toString('latin1'))?.[1];
+const offersTool = (b: any, prefix: string) => Array.isArray(b?.tools) && b.tools.some((t: any) => typeof t?.type === 'string' && t.type.startsWith(prefix));
 
 const TEXT = ['Hello', ' from', ' the', ' fake', '.'];
 const frame = (data: unknown, event?: string) => `${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
@@ -67,15 +76,24 @@ export const ANSWERS: Record<FakeKind, KindAnswers> = {
     answer(ex, o) {
       const p = ex.req.path;
       const b = ex.req.json ?? {};
-      if (p.endsWith('/chat/completions')) return openAiChat(ex, o, FAKE_USAGE.openaiChat);
+      if (p.endsWith('/chat/completions')) return openAiChat(ex, o, ex.fake.chatUsage?.(b) ?? FAKE_USAGE.openaiChat);
       if (p.endsWith('/embeddings')) {
         const u = FAKE_USAGE.openaiEmbeddings;
         return ex.json(200, { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.1, -0.2, 0.3] }], model: b.model, usage: { prompt_tokens: u.prompt_tokens, total_tokens: u.prompt_tokens } });
       }
+      if (/\/images\/(generations|edits|variations)$/.test(p)) {
+        const model = b.model ?? (ex.req.json ? undefined : formField(ex.req.raw, 'model')) ?? 'dall-e-2';
+        const n = Number(b.n ?? formField(ex.req.raw, 'n') ?? 1);
+        const data = Array.from({ length: n }, () => ({ b64_json: Buffer.from('PNGDATA').toString('base64'), ...(model === 'dall-e-3' ? { revised_prompt: 'A fake picture' } : {}) }));
+        if (!String(model).startsWith('gpt-image')) return ex.json(200, { created: 1741608000, data });
+        const u = FAKE_USAGE.gptImage;
+        return ex.json(200, { created: 1741608000, data, usage: { input_tokens: u.input_tokens, input_tokens_details: { text_tokens: u.text_tokens, image_tokens: u.image_tokens }, output_tokens: n * u.output_tokens, total_tokens: u.input_tokens + n * u.output_tokens } });
+      }
       if (p.endsWith('/responses')) {
         const u = FAKE_USAGE.openaiResponses;
         const usage = { input_tokens: u.input_tokens, input_tokens_details: { cached_tokens: u.cached }, output_tokens: u.output_tokens, output_tokens_details: { reasoning_tokens: u.reasoning }, total_tokens: u.input_tokens + u.output_tokens };
-        const response = { id: 'resp_fake', object: 'response', created_at: 1741608000, status: 'completed', model: b.model, output: [{ type: 'message', id: 'msg_fake', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: TEXT.join(''), annotations: [] }] }], usage };
+        const searches = offersTool(b, 'web_search') ? Array.from({ length: FAKE_USAGE.webSearches }, (_, i) => ({ type: 'web_search_call', id: `ws_fake_${i}`, status: 'completed', action: { type: 'search', query: 'fake' } })) : [];
+        const response = { id: 'resp_fake', object: 'response', created_at: 1741608000, status: 'completed', model: b.model, output: [...searches, { type: 'message', id: 'msg_fake', status: 'completed', role: 'assistant', content: [{ type: 'output_text', text: TEXT.join(''), annotations: [] }] }], usage };
         if (!b.stream) return ex.json(200, response);
         const frames = [frame({ type: 'response.created', sequence_number: 0, response: { ...response, status: 'in_progress', output: [], usage: null } }, 'response.created')];
         TEXT.forEach((t, i) => frames.push(frame({ type: 'response.output_text.delta', sequence_number: i + 1, item_id: 'msg_fake', output_index: 0, content_index: 0, delta: t }, 'response.output_text.delta')));
@@ -100,7 +118,8 @@ export const ANSWERS: Record<FakeKind, KindAnswers> = {
       const b = ex.req.json ?? {};
       if (ex.req.path !== '/v1/messages') return ex.json(404, { type: 'error', error: { type: 'not_found_error', message: 'Not found' }, request_id: 'req_fake' });
       const u = FAKE_USAGE.anthropic;
-      const usage = { input_tokens: u.input_tokens, cache_creation_input_tokens: u.cache_write, cache_read_input_tokens: u.cache_read, output_tokens: u.output_tokens, service_tier: 'standard' };
+      const serverTools = offersTool(b, 'web_search') ? { server_tool_use: { web_search_requests: FAKE_USAGE.webSearches, web_fetch_requests: 0 } } : {};
+      const usage = { input_tokens: u.input_tokens, cache_creation_input_tokens: u.cache_write, cache_read_input_tokens: u.cache_read, output_tokens: u.output_tokens, ...serverTools, service_tier: 'standard' };
       const message = { id: 'msg_fake', type: 'message', role: 'assistant', model: b.model, content: [{ type: 'text', text: TEXT.join('') }], stop_reason: 'end_turn', stop_sequence: null, usage };
       if (!b.stream) return ex.json(200, message, { 'request-id': 'req_fake' });
       const frames = [
@@ -109,7 +128,7 @@ export const ANSWERS: Record<FakeKind, KindAnswers> = {
         frame({ type: 'ping' }, 'ping'),
         ...TEXT.map((t) => frame({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: t } }, 'content_block_delta')),
         frame({ type: 'content_block_stop', index: 0 }, 'content_block_stop'),
-        frame({ type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: u.output_tokens } }, 'message_delta'),
+        frame({ type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: u.output_tokens, ...serverTools } }, 'message_delta'),
         frame({ type: 'message_stop' }, 'message_stop'),
       ];
       return ex.sse(frames, o);
@@ -127,7 +146,11 @@ export const ANSWERS: Record<FakeKind, KindAnswers> = {
       if (!m) return ex.json(404, { error: { code: 404, message: 'not found', status: 'NOT_FOUND' } });
       const u = FAKE_USAGE.gemini;
       const usageMetadata = { promptTokenCount: u.prompt, candidatesTokenCount: u.candidates, thoughtsTokenCount: u.thoughts, totalTokenCount: u.prompt + u.candidates + u.thoughts, promptTokensDetails: [{ modality: 'TEXT', tokenCount: u.prompt }] };
-      const cand = (text: string, done: boolean) => [{ content: { parts: [{ text }], role: 'model' }, ...(done ? { finishReason: 'STOP' } : {}), index: 0 }];
+      const b = ex.req.json ?? {};
+      const groundingMetadata = Array.isArray(b.tools) && b.tools.some((t: any) => t?.googleSearch || t?.google_search)
+        ? { webSearchQueries: ['fake query'], searchEntryPoint: { renderedContent: '<div>fake</div>' }, groundingChunks: [{ web: { uri: 'https://example.com', title: 'example.com' } }] }
+        : undefined;
+      const cand = (text: string, done: boolean) => [{ content: { parts: [{ text }], role: 'model' }, ...(done ? { finishReason: 'STOP', ...(groundingMetadata ? { groundingMetadata } : {}) } : {}), index: 0 }];
       if (m[2] === 'generateContent') return ex.json(200, { candidates: cand(TEXT.join(''), true), usageMetadata, modelVersion: m[1], responseId: 'resp_fake' });
       if (m[2] === 'streamGenerateContent') {
         // usageMetadata is cumulative: each chunk repeats the totals so far.
@@ -202,7 +225,13 @@ export const ANSWERS: Record<FakeKind, KindAnswers> = {
     answer(ex) {
       const p = ex.req.path;
       if (p === '/v2/scrape') return ex.json(200, { success: true, data: { markdown: '# Fake', metadata: { title: 'Fake', sourceURL: ex.req.json?.url, statusCode: 200, creditsUsed: FAKE_USAGE.firecrawlScrapeCredits } } });
-      if (p === '/v2/crawl' && ex.req.method === 'POST') return ex.json(200, { success: true, id: 'crawl-fake-1', url: `${ex.fake.url}/v2/crawl/crawl-fake-1` });
+      // Each job started gets its own id (crawl-fake-1, crawl-fake-2, ...; batch-fake-1, ...).
+      const started = (path: string) => ex.fake.requests.filter((r) => r.method === 'POST' && r.path === path).length || 1;
+      if (p === '/v2/crawl' && ex.req.method === 'POST') return ex.json(200, { success: true, id: `crawl-fake-${started(p)}`, url: `${ex.fake.url}/v2/crawl/crawl-fake-${started(p)}` });
+      if (p === '/v2/batch/scrape' && ex.req.method === 'POST') return ex.json(200, { success: true, id: `batch-fake-${started(p)}`, url: `${ex.fake.url}/v2/batch/scrape/batch-fake-${started(p)}`, invalidURLs: [] });
+      if (p === '/v2/extract' && ex.req.method === 'POST') return ex.json(200, { success: true, id: 'extract-fake-1' });
+      const b = /^\/v2\/batch\/scrape\/([^/]+)$/.exec(p);
+      if (b && ex.req.method === 'GET') return ex.json(200, { success: true, status: 'completed', completed: 2, total: 2, creditsUsed: FAKE_USAGE.firecrawlBatchCredits, expiresAt: '2025-03-11T00:00:00.000Z', data: [{ markdown: 'a', metadata: {} }, { markdown: 'b', metadata: {} }] });
       const m = /^\/v2\/crawl\/([^/]+)$/.exec(p);
       if (m && ex.req.method === 'GET') {
         // The first poll sees the job running, the next ones completed (with the whole job's credits).
@@ -217,7 +246,14 @@ export const ANSWERS: Record<FakeKind, KindAnswers> = {
 
   stability: {
     answer(ex) {
-      if (!/\/v2beta\/stable-image\/generate\/(core|ultra|sd3)$/.test(ex.req.path)) return ex.json(404, { id: 'fake', name: 'not_found', errors: ['Not found'] });
+      if (/^\/v2beta\/3d\//.test(ex.req.path)) {
+        ex.res.writeHead(200, { 'content-type': 'model/gltf-binary', 'content-length': 4 });
+        ex.res.end(Buffer.from('glTF'));
+        return;
+      }
+      // Asynchronous endpoints answer with the generation's id; the result is fetched from /v2beta/results/{id}.
+      if (/^\/v2beta\/stable-image\/(upscale\/creative|edit\/replace-background-and-relight)$/.test(ex.req.path)) return ex.json(200, { id: 'fake-generation-id' });
+      if (!/\/v2beta\/stable-image\/(generate\/(core|ultra|sd3)|edit\/[\w-]+|control\/[\w-]+|upscale\/[\w-]+)$/.test(ex.req.path)) return ex.json(404, { id: 'fake', name: 'not_found', errors: ['Not found'] });
       const accept = String(ex.req.headers.accept ?? 'image/*');
       if (accept.includes('application/json')) return ex.json(200, { image: Buffer.from('PNGDATA').toString('base64'), finish_reason: 'SUCCESS', seed: 42 });
       const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]);

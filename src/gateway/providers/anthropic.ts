@@ -1,4 +1,6 @@
 import type { OperationSpec } from '../operations';
+import { anthropicMaxOutput } from './max-output';
+import { anthropicSearchBudget, anthropicSearches, WEB_SEARCH } from './server-tools';
 import { bodyModel, CallDescription, CallRequest, describeCall, LazyStreamMeter, num, ProviderAdapter, textOf, Usage } from './provider';
 
 /**
@@ -9,7 +11,15 @@ export function anthropicUsage(u: any): Usage | null {
   if (!u || typeof u !== 'object') return null;
   const read = num(u.cache_read_input_tokens);
   const write = num(u.cache_creation_input_tokens);
-  return { input_tokens: num(u.input_tokens) + read + write, output_tokens: num(u.output_tokens), cache_read_tokens: read, cache_write_tokens: write };
+  const searches = anthropicSearches(u);
+  return {
+    input_tokens: num(u.input_tokens) + read + write,
+    output_tokens: num(u.output_tokens),
+    cache_read_tokens: read,
+    cache_write_tokens: write,
+    // The web search server tool is billed per search, beside the tokens.
+    ...(searches ? { units: searches, unit_key: WEB_SEARCH } : {}),
+  };
 }
 
 /** What Tollgate meters at Anthropic. Not listed: message batches, files, models, skills, the admin and organization API. */
@@ -29,8 +39,8 @@ export const anthropic: ProviderAdapter = {
     const prompt = () => [...textOf(body?.system), ...textOf(body?.messages)].join('\n');
     // Counting tokens is free at Anthropic: forwarded, not billed.
     if (req.path.endsWith('/messages/count_tokens')) return describeCall({ operation: 'count_tokens', model, free: true });
-    if (req.path.endsWith('/messages')) return describeCall({ operation: 'messages', model, streaming: !!body?.stream, promptText: prompt() });
-    if (req.path.endsWith('/complete')) return describeCall({ operation: 'completion', model, streaming: !!body?.stream, promptText: textOf(body?.prompt).join('') });
+    if (req.path.endsWith('/messages')) return describeCall({ operation: 'messages', model, streaming: !!body?.stream, promptText: prompt(), maxOutputTokens: anthropicMaxOutput(body), ...anthropicSearchBudget(body) });
+    if (req.path.endsWith('/complete')) return describeCall({ operation: 'completion', model, streaming: !!body?.stream, promptText: textOf(body?.prompt).join(''), maxOutputTokens: anthropicMaxOutput(body) });
     return describeCall({ operation: req.method === 'GET' ? 'read' : 'other', model });
   },
 

@@ -1,4 +1,6 @@
 import type { OperationSpec } from '../operations';
+import { geminiMaxOutput } from './max-output';
+import { geminiGrounded, geminiGroundingBudget, GOOGLE_SEARCH } from './server-tools';
 import { CallDescription, CallRequest, describeCall, LazyStreamMeter, num, ProviderAdapter, textOf, Usage } from './provider';
 
 const MODEL_IN_PATH = /\/models\/([^:/]+):(\w+)/;
@@ -14,6 +16,9 @@ export function geminiUsage(m: any): Usage | null {
     reasoning_tokens: thoughts,
   };
 }
+
+/** A prompt grounded with Google Search is billed once beside its tokens. */
+const grounded = (u: Usage | null, wasGrounded: boolean): Usage | null => (u && wasGrounded ? { ...u, units: 1, unit_key: GOOGLE_SEARCH } : u);
 
 const candidatesText = (chunk: any, out: string[]) => {
   for (const c of chunk?.candidates ?? []) textOf(c?.content?.parts, out);
@@ -47,9 +52,9 @@ export const gemini: ProviderAdapter = {
     const prompt = () => [...textOf(body?.systemInstruction), ...textOf(body?.contents)].join('\n');
     switch (method) {
       case 'generateContent':
-        return describeCall({ operation: 'generate', model, promptText: prompt() });
+        return describeCall({ operation: 'generate', model, promptText: prompt(), maxOutputTokens: geminiMaxOutput(body), ...geminiGroundingBudget(body) });
       case 'streamGenerateContent':
-        return describeCall({ operation: 'generate', model, streaming: true, promptText: prompt() });
+        return describeCall({ operation: 'generate', model, streaming: true, promptText: prompt(), maxOutputTokens: geminiMaxOutput(body), ...geminiGroundingBudget(body) });
       case 'countTokens':
         return describeCall({ operation: 'count_tokens', model, free: true });
       case 'embedContent':
@@ -67,10 +72,10 @@ export const gemini: ProviderAdapter = {
   usageFromBody(body: any): Usage | null {
     // A stream without alt=sse is one JSON array of chunks.
     if (Array.isArray(body)) {
-      for (let i = body.length - 1; i >= 0; i--) if (body[i]?.usageMetadata) return geminiUsage(body[i].usageMetadata);
+      for (let i = body.length - 1; i >= 0; i--) if (body[i]?.usageMetadata) return grounded(geminiUsage(body[i].usageMetadata), body.some(geminiGrounded));
       return null;
     }
-    return geminiUsage(body?.usageMetadata);
+    return grounded(geminiUsage(body?.usageMetadata), geminiGrounded(body));
   },
 
   outputTextFromBody(body: any): string {
@@ -100,7 +105,7 @@ class GeminiStreamMeter extends LazyStreamMeter {
       if (!this.events[i].data.includes('usageMetadata')) continue;
       try {
         const u = geminiUsage(JSON.parse(this.events[i].data).usageMetadata);
-        if (u) return u;
+        if (u) return grounded(u, this.grounded());
       } catch {
         /* cut */
       }
@@ -111,5 +116,17 @@ class GeminiStreamMeter extends LazyStreamMeter {
     const out: string[] = [];
     for (const { json } of this.parsed()) candidatesText(json, out);
     return out.join('');
+  }
+  /** Some chunk carries the candidates' groundingMetadata (parsed only when its text mentions it). */
+  private grounded(): boolean {
+    for (const e of this.events) {
+      if (!e.data.includes('groundingMetadata')) continue;
+      try {
+        if (geminiGrounded(JSON.parse(e.data))) return true;
+      } catch {
+        /* cut */
+      }
+    }
+    return false;
   }
 }

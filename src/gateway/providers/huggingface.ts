@@ -1,5 +1,6 @@
 import type { OperationSpec } from '../operations';
 import { bearer, bodyModel, CallDescription, CallRequest, describeCall, ProviderAdapter, textOf } from './provider';
+import { chatMaxOutput } from './max-output';
 import { ChatStreamMeter, chatBodyUsage, chatOutputText, chatPromptText, openAiError, withIncludeUsage } from './openai-compatible';
 
 /**
@@ -23,9 +24,9 @@ export const huggingface: ProviderAdapter = {
     const model = bodyModel(body).replace(/:[^/:]+$/, '');
     if (req.path.endsWith('/chat/completions')) {
       const { body: rewritten, hide } = withIncludeUsage(body);
-      return describeCall({ operation: 'chat', model, streaming: !!body?.stream, promptText: chatPromptText(body), rewrittenBody: rewritten, hideUsageChunk: hide });
+      return describeCall({ operation: 'chat', model, streaming: !!body?.stream, promptText: chatPromptText(body), rewrittenBody: rewritten, hideUsageChunk: hide, maxOutputTokens: chatMaxOutput(body) });
     }
-    if (req.path.endsWith('/completions')) return describeCall({ operation: 'completion', model, streaming: !!body?.stream, promptText: textOf(body?.prompt).join('\n') });
+    if (req.path.endsWith('/completions')) return describeCall({ operation: 'completion', model, streaming: !!body?.stream, promptText: textOf(body?.prompt).join('\n'), maxOutputTokens: chatMaxOutput(body) });
     if (req.path.endsWith('/embeddings')) return describeCall({ operation: 'embeddings', model, promptText: textOf(body?.input).join('\n') });
     return describeCall({ operation: req.method === 'GET' ? 'read' : 'other', model });
   },

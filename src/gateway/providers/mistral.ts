@@ -1,5 +1,6 @@
 import type { OperationSpec } from '../operations';
 import { bearer, bodyModel, CallDescription, CallRequest, describeCall, ProviderAdapter, textOf } from './provider';
+import { chatMaxOutput } from './max-output';
 import { ChatStreamMeter, chatBodyUsage, chatOutputText, chatPromptText } from './openai-compatible';
 
 /**
@@ -22,8 +23,8 @@ export const mistral: ProviderAdapter = {
     const model = bodyModel(body);
     const p = req.path;
     if (p.endsWith('/embeddings')) return describeCall({ operation: 'embeddings', model, promptText: textOf(body?.input ?? body?.inputs).join('\n') });
-    if (p.endsWith('/fim/completions')) return describeCall({ operation: 'fim', model, streaming: !!body?.stream, promptText: [...textOf(body?.prompt), ...textOf(body?.suffix)].join('\n') });
-    if (p.endsWith('/completions')) return describeCall({ operation: 'chat', model, streaming: !!body?.stream, promptText: chatPromptText(body) });
+    if (p.endsWith('/fim/completions')) return describeCall({ operation: 'fim', model, streaming: !!body?.stream, promptText: [...textOf(body?.prompt), ...textOf(body?.suffix)].join('\n'), maxOutputTokens: chatMaxOutput(body) });
+    if (p.endsWith('/completions')) return describeCall({ operation: 'chat', model, streaming: !!body?.stream, promptText: chatPromptText(body), maxOutputTokens: chatMaxOutput(body) });
     return describeCall({ operation: req.method === 'GET' ? 'read' : 'other', model });
   },
 

@@ -1,5 +1,8 @@
 import type { OperationSpec } from '../operations';
 import { bodyModel, CallDescription, CallRequest, describeCall, LazyStreamMeter, ProviderAdapter, StreamMeter, textOf, Usage, bearer } from './provider';
+import { chatMaxOutput, responsesMaxOutput } from './max-output';
+import { imageCallPricing } from './openai-images';
+import { responsesSearchBudget, responsesSearches, WEB_SEARCH } from './server-tools';
 import { ChatStreamMeter, chatBodyUsage, chatOutputText, chatPromptText, openAiError, responsesUsage, withIncludeUsage } from './openai-compatible';
 
 /** OpenAI: `/v1/chat/completions`, `/v1/responses`, `/v1/embeddings`, `/v1/images/*`, `/v1/completions`; Bearer key. */
@@ -19,8 +22,8 @@ const OPENAI_OPERATIONS: OperationSpec[] = [
   { name: 'image_edit', method: 'POST', path: '/v1/images/edits', body: 'multipart' },
   { name: 'image_variation', method: 'POST', path: '/v1/images/variations', body: 'multipart' },
   { name: 'audio_speech', method: 'POST', path: '/v1/audio/speech', body: 'json' },
-  { name: 'audio_transcription', method: 'POST', path: '/v1/audio/transcriptions', body: 'multipart', maxBodyBytes: 26 * 1024 * 1024 },
-  { name: 'audio_translation', method: 'POST', path: '/v1/audio/translations', body: 'multipart', maxBodyBytes: 26 * 1024 * 1024 },
+  { name: 'audio_transcription', method: 'POST', path: '/v1/audio/transcriptions', body: 'multipart' },
+  { name: 'audio_translation', method: 'POST', path: '/v1/audio/translations', body: 'multipart' },
 ];
 
 export const openai: ProviderAdapter = {
@@ -33,19 +36,15 @@ export const openai: ProviderAdapter = {
     const p = req.path;
     if (p.endsWith('/chat/completions')) {
       const { body: rewritten, hide } = withIncludeUsage(body);
-      return describeCall({ operation: 'chat', model, streaming: !!body?.stream, promptText: chatPromptText(body), rewrittenBody: rewritten, hideUsageChunk: hide });
+      return describeCall({ operation: 'chat', model, streaming: !!body?.stream, promptText: chatPromptText(body), rewrittenBody: rewritten, hideUsageChunk: hide, maxOutputTokens: chatMaxOutput(body) });
     }
     if (p.endsWith('/responses')) {
       const prompt = [...textOf(body?.instructions), ...textOf(body?.input)].join('\n');
-      return describeCall({ operation: 'responses', model, streaming: !!body?.stream, promptText: prompt });
+      return describeCall({ operation: 'responses', model, streaming: !!body?.stream, promptText: prompt, maxOutputTokens: responsesMaxOutput(body), ...responsesSearchBudget(body) });
     }
     if (p.endsWith('/embeddings')) return describeCall({ operation: 'embeddings', model, promptText: textOf(body?.input).join('\n') });
-    if (p.includes('/images/')) {
-      const n = typeof body?.n === 'number' && body.n > 0 ? body.n : 1;
-      const priced = model.startsWith('dall-e') || model === '';
-      return describeCall({ operation: 'image', model: model || 'dall-e-2', streaming: !!body?.stream, promptText: textOf(body?.prompt).join(''), units: priced ? n : 0 });
-    }
-    if (p.endsWith('/completions')) return describeCall({ operation: 'completion', model, streaming: !!body?.stream, promptText: textOf(body?.prompt).join('\n') });
+    if (p.includes('/images/')) return describeCall({ operation: 'image', ...imageCallPricing(p, body, req.rawBody) });
+    if (p.endsWith('/completions')) return describeCall({ operation: 'completion', model, streaming: !!body?.stream, promptText: textOf(body?.prompt).join('\n'), maxOutputTokens: chatMaxOutput(body) });
     if (p.includes('/audio/')) return describeCall({ operation: 'audio', model, promptText: textOf(body?.input).join('') });
     // Anything else (models list, files, batches) is still a call: counted, never silently free.
     return describeCall({ operation: req.method === 'GET' ? 'read' : 'other', model });
@@ -59,7 +58,7 @@ export const openai: ProviderAdapter = {
       if (u) return u;
       return Array.isArray(body?.data) ? { units: body.data.length } : null;
     }
-    if (call.operation === 'responses') return responsesUsage(body?.usage);
+    if (call.operation === 'responses') return responseUsage(body);
     return chatBodyUsage(body);
   },
 
@@ -77,6 +76,14 @@ export const openai: ProviderAdapter = {
   errorBody: (kind, _status, message) => openAiError(kind, message),
 };
 
+/** A Responses API response's tokens, and its web searches (`web_search_call` items of `output[]`, billed per call). */
+function responseUsage(response: any): Usage | null {
+  const u = responsesUsage(response?.usage);
+  const searches = responsesSearches(response);
+  if (!searches) return u;
+  return { ...(u ?? {}), units: searches, unit_key: WEB_SEARCH };
+}
+
 /** Responses API stream: `event: <type>` frames; the terminal `response.completed|incomplete|failed` carries usage. */
 class ResponsesStreamMeter extends LazyStreamMeter {
   usage(): Usage | null {
@@ -85,7 +92,7 @@ class ResponsesStreamMeter extends LazyStreamMeter {
       if (!d.includes('"usage"')) continue;
       try {
         const j = JSON.parse(d);
-        const u = responsesUsage(j?.response?.usage) ?? responsesUsage(j?.usage);
+        const u = j?.response?.usage ? responseUsage(j.response) : responsesUsage(j?.usage);
         if (u) return u;
       } catch {
         /* cut */

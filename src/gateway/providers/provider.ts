@@ -2,8 +2,11 @@ import type { ProviderId } from '../../shell';
 import type { UsageVector } from '../../metering';
 import type { MatchedOperation, OperationSpec } from '../operations';
 
-/** What a provider reported a call used (absent fields are 0). */
-export type Usage = Partial<UsageVector>;
+/**
+ * What a provider reported a call used (absent fields are 0); `unit_key` when the units are priced by another key
+ * than the call's own, `usage_id` when the record takes an id of its own (an async job's start).
+ */
+export type Usage = Partial<UsageVector> & { unit_key?: string; usage_id?: string };
 
 /** Why the gateway answers a call itself, in the provider's own error shape. */
 export type GatewayErrorKind = 'rate_limit' | 'auth' | 'bad_request' | 'forbidden' | 'upstream';
@@ -29,12 +32,21 @@ export interface CallDescription {
   streaming: boolean;
   /** The prompt's text, for counting input tokens before the call (empty for unit-billed providers). */
   promptText: string;
-  /** Units the call will use, known before it runs (one search, one image). */
+  /** Units the call will use, known before it runs (one search, one image), or their worst case (a crawl's page limit). */
   units: number;
+  /**
+   * The most output tokens the call may generate, as its request states (`max_tokens`...); null when it generates
+   * tokens but states no maximum (admission takes the model's); undefined when it generates none. Reserved on admission.
+   */
+  maxOutputTokens?: number | null;
+  /** The catalog key its units are priced by when not the model's own price (`image/dall-e-3/hd/1024x1792`, `web_search`). */
+  unitKey?: string;
   /** Not a billable call (a crawl's status poll): forwarded without a limit check, recorded only if it reports usage. */
   free: boolean;
   /** A record id of its own (a crawl's result is recorded once, whichever poll sees it). */
   usageId?: string;
+  /** A poll that settles an async job recorded at its worst case (usageId is the job's): see MeteringFacade.settleJob. */
+  settlesJob?: boolean;
   /** The body to forward instead of the client's bytes (include_usage injected, a key removed). */
   rewrittenBody?: any;
   /** The stream will carry a usage chunk the client did not ask for: keep it from the client. */

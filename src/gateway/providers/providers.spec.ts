@@ -172,11 +172,12 @@ describe('Search, scrape and image providers', () => {
     expect((await exchange('firecrawl', 'POST', '/v2/scrape', { url: 'https://example.com' })).usage).toEqual({ units: FAKE_USAGE.firecrawlScrapeCredits });
   });
 
-  it('Firecrawl: a crawl\'s credits are read once, at the terminal status, under the crawl\'s own id', async () => {
+  it('Firecrawl: a crawl starts at its worst case under the crawl\'s own id; its credits are read once, at the terminal status', async () => {
     const start = await exchange('firecrawl', 'POST', '/v2/crawl', { url: 'https://example.com' });
-    expect(start.usage).toEqual({ units: 0 });
+    expect(start.call).toMatchObject({ operation: 'crawl', units: 10_000, unitKey: 'scrape' });
+    expect(start.usage).toEqual({ units: 10_000, usage_id: 'firecrawl-crawl-crawl-fake-1' });
     const running = await exchange('firecrawl', 'GET', '/v2/crawl/crawl-fake-1', undefined);
-    expect(running.call).toMatchObject({ free: true, usageId: 'firecrawl-crawl-crawl-fake-1' });
+    expect(running.call).toMatchObject({ free: true, usageId: 'firecrawl-crawl-crawl-fake-1', settlesJob: true });
     expect(running.usage).toBeNull();
     const done = await exchange('firecrawl', 'GET', '/v2/crawl/crawl-fake-1', undefined);
     expect(done.usage).toEqual({ units: FAKE_USAGE.firecrawlCrawlCredits });

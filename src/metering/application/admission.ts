@@ -11,14 +11,23 @@ export interface AdmissionRequest {
   model: string;
   /** Estimated prompt tokens (may be 0 when unknown). */
   inputTokens: number;
-  /** Units the call will use (searches, pages, images), when known. */
+  /** Units the call will use (searches, pages, images), or their worst case, when known. */
   units?: number;
+  /** The catalog key its units are priced by, when not the model's own price (`image/dall-e-3/hd/1024x1792`, `web_search`). */
+  unitKey?: string;
+  /**
+   * The most output tokens the call may generate: a number is the request's own maximum, null means the request states
+   * none (the model's maximum output is reserved), undefined that the call generates no tokens.
+   */
+  maxOutputTokens?: number | null;
   at: Date;
   /** The gateway's request id: becomes the usage id of the record and of a refusal. */
   requestId: string;
   source: 'gateway' | 'check';
   /** Decide only: reserve nothing, append no refusal. */
   dryRun?: boolean;
+  /** Not billable (a job's status poll): admitted without a limit check, reserving nothing (it may still settle a job). */
+  free?: boolean;
 }
 
 /** What an admitted call holds until it is recorded or released. */
@@ -30,7 +39,7 @@ export interface Reservation {
   readonly model: string;
   readonly at: Date;
   readonly subscription: EffectiveSubscription;
-  /** The call, its prompt's tokens and their estimated cost, held against the limits. */
+  /** The call and its worst case (prompt tokens plus maximum output, units), priced, held against the limits. */
   readonly delta: UsageDelta;
   /** Ledger key of the period the reservation is held in. */
   readonly periodKey: string;
@@ -39,13 +48,24 @@ export interface Reservation {
 
 export type Refusal = LimitRefusal;
 
+/** A call that uses units no price in effect covers: not forwarded until the operator sets that price. */
+export interface UnpricedOperation {
+  provider: string;
+  /** The catalog key that needs a `unit` price. */
+  price_key: string;
+  message: string;
+}
+
 export type Admission =
   | { ok: true; reservation: Reservation; subscription: EffectiveSubscription; remaining: Record<string, number> }
-  | { ok: false; refusal: Refusal };
+  | { ok: false; refusal: Refusal; unpriced?: undefined }
+  | { ok: false; unpriced: UnpricedOperation; refusal?: undefined };
 
 /** What the gateway captured of a call, once it has run. */
 export type UsageInput = UsageVector & {
   usage_id: string;
+  /** The catalog key the units are priced by, when not the model's own price. */
+  unit_key?: string;
   provider: string;
   model: string;
   operation: string;

@@ -28,15 +28,29 @@ export class MeteringFacade {
   ) {}
 
   /**
-   * Decides whether the call fits the limits. Admitted: the call, its prompt's tokens and their cost are reserved until
-   * `record` or `release`. Refused: a `UsageRefused` is durable before this resolves (unless dryRun).
+   * Decides whether the call fits the limits. Admitted: the call's worst case (its prompt's tokens plus its maximum
+   * output, and its units, priced at the call's prices) is reserved until `record` settles it to what the call used,
+   * or `release` frees it. Refused: a `UsageRefused` is durable before this resolves (unless dryRun). A call whose
+   * units no price covers is refused as unpriced (nothing is appended: it is not a limit).
    */
   async admit(req: AdmissionRequest): Promise<Admission> {
+    const unpriced = req.units ? this.pricing.unpricedUnits(req.provider, req.model, req.units, req.at, req.unitKey) : null;
+    if (unpriced) {
+      const message = `Tollgate has no price for this ${req.provider} operation ("${unpriced.price_key}"), so it is not forwarded: the operator must set its price with PUT /api/admin/pricing/${req.provider}/${unpriced.price_key} {"prices": {"unit": <USD per unit>}}.`;
+      return { ok: false, unpriced: { provider: req.provider, price_key: unpriced.price_key, message } };
+    }
     const subscription = this.subscriptions.peekEffective(req.tenantId, req.userId, req.at) ?? (await this.subscriptions.getEffective(req.tenantId, req.userId, req.at));
-    const cost = this.estimateCost(req);
     const key = periodKey(req.tenantId, req.userId, subscription.period_start);
+    if (req.free) {
+      const delta = { provider: req.provider, calls: 0, tokens: 0, cost: new Money(0) };
+      const reservation: Reservation = { id: req.requestId, tenantId: req.tenantId, userId: req.userId, provider: req.provider, model: req.model, at: req.at, subscription, delta, periodKey: key, released: true };
+      return { ok: true, reservation, subscription, remaining: {} };
+    }
+    const outputTokens = req.maxOutputTokens === undefined ? 0 : (req.maxOutputTokens ?? this.pricing.maxOutputTokens(req.provider, req.model));
+    const tokens = req.inputTokens + outputTokens;
+    const cost = this.worstCaseCost(req, outputTokens);
     // From here to the reservation nothing awaits: concurrent admits see each other's reservations.
-    const decision = decideAdmission(this.ledger.state(key), subscription.limits ?? {}, { provider: req.provider, tokens: req.inputTokens, cost }, {
+    const decision = decideAdmission(this.ledger.state(key), subscription.limits ?? {}, { provider: req.provider, tokens, cost }, {
       period_end: subscription.period_end,
       now: req.at,
     });
@@ -49,7 +63,7 @@ export class MeteringFacade {
         model: req.model,
         at: req.at,
         subscription,
-        delta: { provider: req.provider, calls: 1, tokens: req.inputTokens, cost },
+        delta: { provider: req.provider, calls: 1, tokens, cost },
         periodKey: key,
         released: !!req.dryRun,
       };
@@ -91,6 +105,37 @@ export class MeteringFacade {
     }
   }
 
+  /**
+   * Settles an async job (a Firecrawl crawl) that was recorded at its worst case when it started, under the job's usage
+   * id, to what it used: one correction record (`{job}-settlement`, its units and cost the difference, negative when
+   * the job used less), priced at the start's time and counted in the start's period. Idempotent: a later poll appends
+   * the same record again, a duplicate. A job whose start was not recorded as such (started before Tollgate recorded
+   * starts, or elsewhere) is recorded once under the job's id with what it used. A poll by another user than the one
+   * who started the job settles nothing: the start's worst case stands.
+   */
+  async settleJob(reservation: Reservation, usage: UsageInput): Promise<UsageRecordedData | null> {
+    try {
+      const start = await this.writer.readRecorded(reservation.tenantId, usage.usage_id);
+      if (!start) return (await this.writer.recordUsage(this.recordedData(reservation.tenantId, reservation.userId, reservation.subscription, usage, 'gateway'))).data;
+      if (start.user_id !== reservation.userId) return null;
+      const difference = usage.units - start.units;
+      if (difference === 0) return start;
+      const period = { ...reservation.subscription, period_start: start.period_start, period_end: start.period_end, plan_id: start.plan_id };
+      const correction: UsageInput = {
+        ...usage,
+        usage_id: `${usage.usage_id}-settlement`,
+        model: start.model,
+        operation: `${start.operation}_settlement`,
+        units: difference,
+        ...(start.unit_key ? { unit_key: start.unit_key } : {}),
+        occurred_at: start.occurred_at,
+      };
+      return (await this.writer.recordUsage(this.recordedData(reservation.tenantId, start.user_id, period, correction, 'gateway'))).data;
+    } finally {
+      this.release(reservation);
+    }
+  }
+
   /** Frees what an admitted call held, for a call that was never forwarded. Idempotent. */
   release(reservation: Reservation): void {
     if (reservation.released) return;
@@ -120,7 +165,7 @@ export class MeteringFacade {
     let price_version: string;
     let price_source: 'catalog' | 'fallback';
     try {
-      const q = this.pricing.quote(usage.provider, usage.model, vector, occurred);
+      const q = this.pricing.quote(usage.provider, usage.model, vector, occurred, usage.unit_key);
       cost = q.exact;
       price_version = q.price_version;
       price_source = q.price_source;
@@ -140,6 +185,7 @@ export class MeteringFacade {
       operation: usage.operation,
       source,
       ...vector,
+      ...(usage.unit_key ? { unit_key: usage.unit_key } : {}),
       cost,
       price_version,
       price_source,
@@ -154,11 +200,11 @@ export class MeteringFacade {
     };
   }
 
-  private estimateCost(req: AdmissionRequest): Money {
-    if (!req.inputTokens && !req.units) return new Money(0);
+  /** The call's worst case priced at its prices: the prompt, `outputTokens` of output, and its units. */
+  private worstCaseCost(req: AdmissionRequest, outputTokens: number): Money {
+    if (!req.inputTokens && !outputTokens && !req.units) return new Money(0);
     try {
-      if (req.units) return this.pricing.quote(req.provider, req.model, { ...NO_USAGE, input_tokens: req.inputTokens, units: req.units }, req.at).cost;
-      return this.pricing.estimateInputCost(req.provider, req.model, req.inputTokens, req.at);
+      return this.pricing.quote(req.provider, req.model, { ...NO_USAGE, input_tokens: req.inputTokens, output_tokens: outputTokens, units: req.units ?? 0 }, req.at, req.unitKey).cost;
     } catch {
       return new Money(0);
     }

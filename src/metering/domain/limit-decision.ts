@@ -1,7 +1,7 @@
 import { costToJson, Money } from '../../../libs/money';
 import { Counter, UsageTotals } from './usage-totals';
 
-/** What the call is known to use before it runs: one call, its prompt's tokens, their (estimated) cost. */
+/** What the call may use at worst, known before it runs: one call, its prompt's tokens plus its maximum output, and their cost. */
 export interface PlannedCall {
   provider: string;
   tokens: number;

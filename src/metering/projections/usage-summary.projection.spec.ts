@@ -87,8 +87,10 @@ describe('The usage summary of a period', () => {
 describe('A usage log line', () => {
   it('holds counts, model, cost and timing of a call, never content', () => {
     expect(logLine(recorded({ status: 502 }))).toEqual(
-      expect.objectContaining({ _id: 't1|c|r1', id: 'r1', kind: 'call', status: 502, outcome: 'error', cost: '0.1', input_tokens: 100, latency_ms: 80 }),
+      expect.objectContaining({ _id: 't1|g|r1', id: 'r1', kind: 'call', status: 502, outcome: 'error', cost: '0.1', input_tokens: 100, latency_ms: 80 }),
     );
+    // A report with the same id is a line of its own.
+    expect(logLine(recorded({ source: 'report' }))._id).toBe('t1|c|r1');
   });
 
   it('marks a refusal with the limit that refused it', () => {

@@ -1,8 +1,8 @@
 import { sha256Uuid } from '../../../libs/ids/name-based-uuid';
 import { ANY, EventStore, NO_STREAM, NewEvent, StoredEvent, WrongExpectedVersionError } from '../../../libs/event-store/port';
 import { PriceCatalog } from '../domain/price-catalog';
-import { PRICE_SEED_STREAM, PRICING_EVENT_TYPES, PriceSetData, priceStreamId } from '../domain/price';
-import { NewPriceSet, PriceCandidate, defaultCatalogEvents } from '../domain/import-plan';
+import { PAID_WORK_SEED_STREAM, PRICE_SEED_STREAM, PRICING_EVENT_TYPES, PriceSetData, priceStreamId } from '../domain/price';
+import { NewPriceSet, PriceCandidate, defaultCatalogEvents, paidWorkCatalogEvents } from '../domain/import-plan';
 import { genaiPriceRows, genaiPricesVersion } from '../infrastructure/genai-prices.source';
 
 /** A UUID-shaped id derived from a name: the same name always gives the same id (stored seed ids depend on it). */
@@ -19,12 +19,18 @@ export function genaiCandidates(rows = genaiPriceRows()): PriceCandidate[] {
  * operator's later change lives on its own stream and is never overwritten. Returns true when this call wrote it.
  */
 export async function seedDefaultCatalog(store: EventStore, now: Date): Promise<boolean> {
-  const existing = await store.readStream(PRICE_SEED_STREAM, { maxCount: 1 });
-  if (existing.length) return false;
-  const events = defaultCatalogEvents(genaiCandidates(), uuidFrom);
   const version = genaiPricesVersion();
+  const wrote = await seedOnce(store, PRICE_SEED_STREAM, () => defaultCatalogEvents(genaiCandidates(), uuidFrom).map((e) => toNewEvent(e, now, { genai_prices_version: version })));
+  // A catalog seeded before the paid-work prices existed gets them now, once.
+  const paid = await seedOnce(store, PAID_WORK_SEED_STREAM, () => paidWorkCatalogEvents(uuidFrom).map((e) => toNewEvent(e, now, {})));
+  return wrote || paid;
+}
+
+async function seedOnce(store: EventStore, stream: string, events: () => NewEvent[]): Promise<boolean> {
+  const existing = await store.readStream(stream, { maxCount: 1 });
+  if (existing.length) return false;
   try {
-    const r = await store.append(PRICE_SEED_STREAM, events.map((e) => toNewEvent(e, now, { genai_prices_version: version })), NO_STREAM);
+    const r = await store.append(stream, events(), NO_STREAM);
     return !r.duplicate;
   } catch (err) {
     if (err instanceof WrongExpectedVersionError) return false;

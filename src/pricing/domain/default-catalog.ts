@@ -57,3 +57,64 @@ export const GENAI_PROVIDERS: Record<string, string> = {
   // Tollgate's Hugging Face provider is gpt-oss-120b served by Groq through the HF router.
   huggingface_groq: 'huggingface',
 };
+
+/** A dated price with where it comes from: the paid-work prices below. */
+export interface DatedCatalogRow extends CatalogRow {
+  effective_from: string;
+  source_ref: string;
+}
+
+const dalle = (model: string, quality: string, size: string, unit: string): DatedCatalogRow => ({
+  provider: 'openai',
+  model: `image/${model}/${quality}/${size}`,
+  components: { unit },
+  effective_from: GENAI_PRICES_EFFECTIVE_FROM,
+  source_ref: `openai.com/api/pricing: ${model} ${quality} ${size} per image (unchanged since 2023-11-06)`,
+});
+
+/** Stability AI bills credits at $0.01 each (platform.stability.ai/pricing, the credits it published in 2025). */
+const stabilityCredits = (operation: string, credits: number): DatedCatalogRow => ({
+  provider: 'stability',
+  model: operation,
+  components: { unit: String(credits / 100) },
+  effective_from: GENAI_PRICES_EFFECTIVE_FROM,
+  source_ref: `platform.stability.ai/pricing: ${operation} ${credits} credits at $0.01 (2025)`,
+});
+
+/**
+ * Paid work that is not tokens of a chat model, priced by the provider's published price where the maintained data
+ * (genai-prices, LiteLLM's map) has none: images by model, quality and size, server tools per use, Stability's other
+ * endpoints by credits. Written once to their own seed stream (PAID_WORK_SEED_STREAM), so a catalog seeded before
+ * they existed gets them too. Keys are unit keys (`unit` is USD per image, search or job). They take effect when the
+ * catalog moves on from the specification's table (2025-02-01) or at the tool's launch; usage dated before a unit key's
+ * first price is priced at that first price (never free).
+ */
+export const PAID_WORK_PRICES: DatedCatalogRow[] = [
+  dalle('dall-e-3', 'standard', '1024x1024', '0.04'),
+  dalle('dall-e-3', 'standard', '1024x1792', '0.08'),
+  dalle('dall-e-3', 'standard', '1792x1024', '0.08'),
+  dalle('dall-e-3', 'hd', '1024x1024', '0.08'),
+  dalle('dall-e-3', 'hd', '1024x1792', '0.12'),
+  dalle('dall-e-3', 'hd', '1792x1024', '0.12'),
+  dalle('dall-e-2', 'standard', '256x256', '0.016'),
+  dalle('dall-e-2', 'standard', '512x512', '0.018'),
+  dalle('dall-e-2', 'standard', '1024x1024', '0.02'),
+  // Used when the model's genai-prices entry has no web_searches_kcount of its own.
+  { provider: 'openai', model: 'web_search', components: { unit: '0.01' }, effective_from: '2025-03-11T00:00:00.000Z', source_ref: 'platform.openai.com/docs/pricing: web search tool calls $10.00 / 1k calls' },
+  { provider: 'anthropic', model: 'web_search', components: { unit: '0.01' }, effective_from: '2025-05-07T00:00:00.000Z', source_ref: 'docs.anthropic.com/en/docs/build-with-claude/tool-use/web-search-tool: $10 per 1,000 searches' },
+  { provider: 'gemini', model: 'google_search', components: { unit: '0.035' }, effective_from: GENAI_PRICES_EFFECTIVE_FROM, source_ref: 'ai.google.dev/gemini-api/docs/pricing: Grounding with Google Search $35 / 1,000 grounded prompts (the free daily allowance is not applied)' },
+  stabilityCredits('edit/erase', 5),
+  stabilityCredits('edit/inpaint', 5),
+  stabilityCredits('edit/outpaint', 4),
+  stabilityCredits('edit/search-and-replace', 5),
+  stabilityCredits('edit/search-and-recolor', 5),
+  stabilityCredits('edit/remove-background', 5),
+  stabilityCredits('edit/replace-background-and-relight', 8),
+  stabilityCredits('control/sketch', 5),
+  stabilityCredits('control/structure', 5),
+  stabilityCredits('control/style', 5),
+  stabilityCredits('control/style-transfer', 8),
+  stabilityCredits('upscale/fast', 2),
+  stabilityCredits('upscale/conservative', 40),
+  stabilityCredits('upscale/creative', 60),
+];

@@ -1,6 +1,6 @@
 import { FALLBACK_MODEL, MatchRule, PriceComponents, PriceSetData, PriceSource, sameComponents, sameMatch } from './price';
 import { PriceCatalog } from './price-catalog';
-import { FALLBACK_PRICES, SPECIFICATION_EFFECTIVE_FROM, SPECIFICATION_PRICES } from './default-catalog';
+import { FALLBACK_PRICES, PAID_WORK_PRICES, SPECIFICATION_EFFECTIVE_FROM, SPECIFICATION_PRICES } from './default-catalog';
 import { normalizeComponents, priceVersion } from './set-price';
 
 /** A price offered by an import source. */
@@ -49,6 +49,25 @@ export function defaultCatalogEvents(genaiRows: PriceCandidate[], idFor: IdFor):
         ...(r.match !== undefined ? { match: r.match } : {}),
         effective_from: r.effective_from,
         source: r.source,
+        source_ref: r.source_ref,
+        version: priceVersion(r.provider, r.model, r.effective_from, id),
+      },
+    };
+  });
+}
+
+/** The paid-work prices (default-catalog.ts PAID_WORK_PRICES), each dated and sourced, for their own seed stream. */
+export function paidWorkCatalogEvents(idFor: IdFor): NewPriceSet[] {
+  return PAID_WORK_PRICES.map((r) => {
+    const id = idFor(`pricing-seed:paid-work:v1:${r.provider}/${r.model}@${r.effective_from}`);
+    return {
+      id,
+      data: {
+        provider: r.provider,
+        model: r.model,
+        components: normalizeComponents(r.components),
+        effective_from: r.effective_from,
+        source: 'default',
         source_ref: r.source_ref,
         version: priceVersion(r.provider, r.model, r.effective_from, id),
       },

@@ -50,6 +50,8 @@ export const PRICING_EVENT_TYPES = ['PriceSet'] as const;
 /** Stream of operator changes and imports for one catalog key. The default catalog is one seed stream. */
 export const priceStreamId = (provider: string, model: string) => `price-${provider}/${model}`;
 export const PRICE_SEED_STREAM = 'pricecatalog-seed';
+/** The paid-work prices (images, server tools, Stability's endpoints), seeded once on a stream of their own. */
+export const PAID_WORK_SEED_STREAM = 'pricecatalog-seed-paid-work';
 
 /** Price keys Tollgate's usage vector can bill, with what one price unit is per. */
 export const PER: Record<string, number> = {
