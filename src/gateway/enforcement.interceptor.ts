@@ -100,7 +100,7 @@ export class EnforcementInterceptor implements NestInterceptor {
         op = { ...matched, passthrough: false };
         taken = body;
       } else {
-        const extra = who.role === 'tenant' ? this.passthrough.match(who.tenantId, adapter.id, method, path) : null;
+        const extra = who.role === 'tenant' ? await this.passthrough.match(who.tenantId, adapter.id, method, path) : null;
         if (!extra) return answer(gatewayAnswer(adapter, 'bad_request', 404, `Tollgate does not forward ${method} ${path.slice(0, 200)} to ${adapter.id}: it forwards only the calls it can meter.`));
         op = { spec: extra.spec, params: extra.params, passthrough: true };
         const any = this.body(adapter, 'any', undefined, req);

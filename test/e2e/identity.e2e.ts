@@ -21,7 +21,7 @@ describe('Identity: tenants, keys, roles', () => {
 
   it('creates a tenant on the free plan unless another default is given, and refuses a duplicate or unknown plan', async () => {
     const r = await t.request('GET', '/api/admin/tenants/shop-a', { key: TEST_ADMIN_KEY });
-    expect(r.body).toEqual({ tenant_id: 'shop-a', name: 'Shop A', default_plan_id: 'free', created_at: '2025-03-10T12:00:00.000Z' });
+    expect(r.body).toEqual({ tenant_id: 'shop-a', name: 'Shop A', default_plan_id: 'free', created_at: '2025-03-10T12:00:00.000Z', passthrough: [] });
     expect((await t.request('POST', '/api/admin/tenants', { key: TEST_ADMIN_KEY, body: { tenant_id: 'shop-a', name: 'Again' } })).status).toBe(409);
     const bad = await t.request('POST', '/api/admin/tenants', { key: TEST_ADMIN_KEY, body: { tenant_id: 'shop-x', name: 'X', default_plan_id: 'nope' } });
     expect(bad.status).toBe(422);

@@ -111,6 +111,36 @@ describe('gateway edge: a hostile user key', () => {
       expect(fakes.openai.hits).toBe(0);
     });
 
+    it("an operator's passthrough serves the tenant keys, audited with its operation, and never a user key", async () => {
+      const put = await t.request('PUT', '/api/admin/tenants/acme', { key: TEST_ADMIN_KEY, body: { passthrough: ['openai:GET /v1/files', 'openai:DELETE /v1/files/{id}'] } });
+      expect(put.status).toBe(200);
+      expect(put.body.passthrough).toEqual(['openai:DELETE /v1/files/{id}', 'openai:GET /v1/files']);
+      const { result: r, events } = await appendedBy(t, () => rawRequest(t.url, 'DELETE', '/proxy/openai/v1/files/file-abc', { headers: { authorization: `Bearer ${ten.tenantKey}`, 'x-tollgate-user': 'alice', ...from() } }));
+      expect(r.status).toBe(404); // the fake's own answer: it saw the call
+      expect(fakes.openai.hits).toBe(1);
+      expect(fakes.openai.last).toMatchObject({ method: 'DELETE', path: '/v1/files/file-abc' });
+      expect(fakes.openai.last.headers.authorization).toBe('Bearer real-openai-key');
+      expect(events.map((e) => ({ type: e.type, data: e.data }))).toEqual([
+        { type: 'PassthroughCallMade', data: { tenant_id: 'acme', user_id: 'alice', provider: 'openai', operation: 'DELETE /v1/files/{id}', method: 'DELETE', path: '/v1/files/file-abc', request_id: expect.any(String), occurred_at: expect.any(String) } },
+      ]);
+      fakes.openai.reset();
+      const user = await appendedBy(t, () => rawRequest(t.url, 'GET', '/proxy/openai/v1/files', { headers: { authorization: `Bearer ${ten.userKeys.alice}`, ...from() } }));
+      expect(user.result.status).toBe(404);
+      expectProviderShape('openai', user.result.json);
+      expect(fakes.openai.hits).toBe(0);
+      expect(user.events).toEqual([]);
+      // Not listed: refused for the tenant key too.
+      const other = await rawRequest(t.url, 'POST', '/proxy/openai/v1/files', { headers: { authorization: `Bearer ${ten.tenantKey}`, 'x-tollgate-user': 'alice', ...from() } });
+      expect(other.status).toBe(404);
+      expect(fakes.openai.hits).toBe(0);
+      expect((await t.request('PUT', '/api/admin/tenants/acme', { key: TEST_ADMIN_KEY, body: { passthrough: [] } })).status).toBe(200);
+    });
+
+    it.each([['openai:GET /v1/../admin'], ['openai:GET /v1/%2e%2e/x'], ['nope:GET /x'], ['openai:GET v1/files'], ['openai:TRACE /v1/files']])('a malformed passthrough entry %p is refused (422)', async (entry) => {
+      const r = await t.request('PUT', '/api/admin/tenants/acme', { key: TEST_ADMIN_KEY, body: { passthrough: [entry] } });
+      expect(r.status).toBe(422);
+    });
+
     it('the metered operations still go through (chat, count_tokens)', async () => {
       const chat = await rawRequest(t.url, 'POST', '/proxy/openai/v1/chat/completions', { headers: { authorization: `Bearer ${ten.userKeys.alice}`, 'content-type': 'application/json', ...from() }, body: CHAT });
       expect(chat.status).toBe(200);

@@ -4,7 +4,7 @@ import { AppError, notFound } from '../../../libs/errors';
 import { CurrentPrincipal, Principal, Roles } from '../access';
 import { IdentityCommands } from '../application/identity-commands';
 import { ProviderKeysService } from '../application/provider-keys.service';
-import { CreateTenantDto, IssueTenantKeyDto, PutProviderKeyDto, UpdateTenantDto } from './dto';
+import { CreateTenantDto, IssueTenantKeyDto, PutProviderKeyDto, PutTenantDto, UpdateTenantDto } from './dto';
 
 /** The operator's side: tenants, their keys and provider keys. */
 @ApiTags('admin: identity')
@@ -38,6 +38,12 @@ export class AdminIdentityController {
   @Patch('tenants/:tenant_id')
   @ApiOperation({ summary: "Renames a tenant or changes its default plan (for users without a subscription)." })
   updateTenant(@Param('tenant_id') tenantId: string, @Body() body: UpdateTenantDto) {
+    return this.identity.updateTenant(tenantId, body);
+  }
+
+  @Put('tenants/:tenant_id')
+  @ApiOperation({ summary: 'Changes a tenant: name, default plan, and the passthrough operations its tenant keys may call (unmetered, audited).' })
+  putTenant(@Param('tenant_id') tenantId: string, @Body() body: PutTenantDto) {
     return this.identity.updateTenant(tenantId, body);
   }
 

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 
 export const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const USER_ID = /^[A-Za-z0-9][A-Za-z0-9._@+:-]{0,127}$/;
@@ -34,6 +34,21 @@ export class UpdateTenantDto {
   @IsOptional()
   @Matches(PLAN_ID)
   default_plan_id?: string;
+}
+
+/**
+ * One passthrough operation: `provider:METHOD /path`, `{name}` for one path segment. No dot segments, no percent
+ * escapes or backslashes (the gateway refuses those paths anyway).
+ */
+export const PASSTHROUGH = /^(openai|anthropic|gemini|mistral|tavily|serper|exa|firecrawl|stability|huggingface):(GET|POST|PUT|PATCH|DELETE) (\/(?!\.\.?(\/|$))[A-Za-z0-9_~@+:{}-][A-Za-z0-9._~@+:{}-]*)+$/;
+
+export class PutTenantDto extends UpdateTenantDto {
+  @ApiPropertyOptional({ example: ['openai:GET /v1/files', 'openai:GET /v1/files/{id}'], description: 'Extra provider operations the tenant keys may call through the gateway, unmetered and audited (PassthroughCallMade); never user keys. Replaces the list.' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @Matches(PASSTHROUGH, { each: true, message: 'each passthrough entry must be "provider:METHOD /path" (e.g. "openai:GET /v1/files", {id} for a segment)' })
+  passthrough?: string[];
 }
 
 export class IssueTenantKeyDto {

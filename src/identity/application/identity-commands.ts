@@ -72,11 +72,13 @@ export class IdentityCommands {
     return view;
   }
 
-  async updateTenant(tenantId: string, input: { name?: string; default_plan_id?: string }): Promise<TenantView> {
+  async updateTenant(tenantId: string, input: { name?: string; default_plan_id?: string; passthrough?: string[] }): Promise<TenantView> {
     if (input.default_plan_id) this.requirePlan(input.default_plan_id);
     await this.requireTenant(tenantId);
-    const r = await handleCommand(this.events, tenantStreamId(tenantId), tenantDecider, { type: 'UpdateTenant', data: { ...input, at: this.clock.now() } }, { now: this.clock.now() });
-    const view = { tenant_id: r.state.tenant_id, name: r.state.name, default_plan_id: r.state.default_plan_id, created_at: r.state.created_at };
+    const { passthrough, ...rest } = input;
+    let r = await handleCommand(this.events, tenantStreamId(tenantId), tenantDecider, { type: 'UpdateTenant', data: { ...rest, at: this.clock.now() } }, { now: this.clock.now() });
+    if (passthrough) r = await handleCommand(this.events, tenantStreamId(tenantId), tenantDecider, { type: 'SetPassthrough', data: { passthrough, at: this.clock.now() } }, { now: this.clock.now() });
+    const view = { tenant_id: r.state.tenant_id, name: r.state.name, default_plan_id: r.state.default_plan_id, created_at: r.state.created_at, passthrough: r.state.passthrough };
     this.tenants.remember(view);
     return view;
   }
@@ -95,7 +97,7 @@ export class IdentityCommands {
   private async fromStream(tenantId: string): Promise<TenantView | null> {
     const { state } = await loadState(this.events, tenantStreamId(tenantId), tenantDecider);
     if (!state.exists) return null;
-    const view = { tenant_id: state.tenant_id, name: state.name, default_plan_id: state.default_plan_id, created_at: state.created_at };
+    const view = { tenant_id: state.tenant_id, name: state.name, default_plan_id: state.default_plan_id, created_at: state.created_at, passthrough: state.passthrough };
     this.tenants.remember(view);
     return view;
   }

@@ -43,6 +43,11 @@ export class IdentityFacade {
     return this.providerKeys.get(tenantId, provider);
   }
 
+  /** The extra provider operations the operator allowed the tenant's tenant keys (`openai:GET /v1/files`); from memory. */
+  async passthroughOf(tenantId: string): Promise<string[]> {
+    return (await this.tenants.get(tenantId))?.passthrough ?? [];
+  }
+
   async getTenant(tenantId: string): Promise<{ tenant_id: string; name: string; default_plan_id: string } | null> {
     const t = await this.tenants.get(tenantId);
     return t && { tenant_id: t.tenant_id, name: t.name, default_plan_id: t.default_plan_id };

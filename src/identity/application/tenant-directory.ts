@@ -7,6 +7,8 @@ export interface TenantView {
   name: string;
   default_plan_id: string;
   created_at: string;
+  /** Extra provider operations the operator allowed for the tenant keys (`openai:GET /v1/files`). */
+  passthrough?: string[];
 }
 
 const RECHECK_MS = 30_000;
@@ -25,7 +27,7 @@ export class TenantDirectory {
     if (hit && Date.now() - hit.checkedAt <= RECHECK_MS) return hit.view;
     const doc = await this.reads.collection<TenantDoc>(TENANTS).get(tenantId);
     if (!doc) return hit?.view ?? null;
-    const view = { tenant_id: doc.tenant_id, name: doc.name, default_plan_id: doc.default_plan_id, created_at: doc.created_at };
+    const view = { tenant_id: doc.tenant_id, name: doc.name, default_plan_id: doc.default_plan_id, created_at: doc.created_at, passthrough: doc.passthrough ?? [] };
     this.cache.set(tenantId, { view, checkedAt: Date.now() });
     return view;
   }

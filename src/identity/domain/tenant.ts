@@ -26,20 +26,32 @@ export interface ProviderKeyRemovedData {
   removed_at: string;
 }
 
+/**
+ * The operator allowed extra provider operations for the tenant's tenant keys (`openai:GET /v1/files`): forwarded as
+ * they are, unmetered, each call audited (`PassthroughCallMade`). The whole list, replacing the one before.
+ */
+export interface TenantPassthroughSetData {
+  tenant_id: string;
+  passthrough: string[];
+  set_at: string;
+}
+
 export type TenantEvent =
   | { type: 'TenantCreated'; data: TenantCreatedData }
   | { type: 'TenantUpdated'; data: TenantUpdatedData }
   | { type: 'ProviderKeySet'; data: ProviderKeySetData }
-  | { type: 'ProviderKeyRemoved'; data: ProviderKeyRemovedData };
+  | { type: 'ProviderKeyRemoved'; data: ProviderKeyRemovedData }
+  | { type: 'TenantPassthroughSet'; data: TenantPassthroughSetData };
 
-export const TENANT_EVENT_TYPES = ['TenantCreated', 'TenantUpdated', 'ProviderKeySet', 'ProviderKeyRemoved'] as const;
+export const TENANT_EVENT_TYPES = ['TenantCreated', 'TenantUpdated', 'ProviderKeySet', 'ProviderKeyRemoved', 'TenantPassthroughSet'] as const;
 export const tenantStreamId = (tenantId: string) => `tenant-${tenantId}`;
 
 export type TenantCommand =
   | { type: 'CreateTenant'; data: { tenant_id: string; name: string; default_plan_id: string; at: Date } }
   | { type: 'UpdateTenant'; data: { name?: string; default_plan_id?: string; at: Date } }
   | { type: 'RecordProviderKeySet'; data: { provider: string; last_four: string; at: Date } }
-  | { type: 'RecordProviderKeyRemoved'; data: { provider: string; at: Date } };
+  | { type: 'RecordProviderKeyRemoved'; data: { provider: string; at: Date } }
+  | { type: 'SetPassthrough'; data: { passthrough: string[]; at: Date } };
 
 export interface TenantState {
   exists: boolean;
@@ -48,9 +60,10 @@ export interface TenantState {
   default_plan_id: string;
   created_at: string;
   provider_keys: Record<string, { last_four: string; set_at: string }>;
+  passthrough: string[];
 }
 
-export const initialTenantState = (): TenantState => ({ exists: false, tenant_id: '', name: '', default_plan_id: '', created_at: '', provider_keys: {} });
+export const initialTenantState = (): TenantState => ({ exists: false, tenant_id: '', name: '', default_plan_id: '', created_at: '', provider_keys: {}, passthrough: [] });
 
 export function decideTenant(command: TenantCommand, state: TenantState): TenantEvent[] {
   switch (command.type) {
@@ -73,6 +86,12 @@ export function decideTenant(command: TenantCommand, state: TenantState): Tenant
       if (!state.exists) throw notFound('Tenant');
       if (!state.provider_keys[command.data.provider]) return [];
       return [{ type: 'ProviderKeyRemoved', data: { tenant_id: state.tenant_id, provider: command.data.provider, removed_at: command.data.at.toISOString() } }];
+    case 'SetPassthrough': {
+      if (!state.exists) throw notFound('Tenant');
+      const list = [...new Set(command.data.passthrough)].sort();
+      if (list.join('\n') === state.passthrough.join('\n')) return [];
+      return [{ type: 'TenantPassthroughSet', data: { tenant_id: state.tenant_id, passthrough: list, set_at: command.data.at.toISOString() } }];
+    }
     default: {
       const unexpected: never = command;
       throw new Error(`Unknown command ${(unexpected as { type: string }).type}`);
@@ -92,6 +111,8 @@ export function evolveTenant(state: TenantState, event: TenantEvent): TenantStat
       const { [event.data.provider]: _gone, ...rest } = state.provider_keys;
       return { ...state, provider_keys: rest };
     }
+    case 'TenantPassthroughSet':
+      return { ...state, passthrough: event.data.passthrough };
     default: {
       const unexpected: never = event;
       return unexpected;

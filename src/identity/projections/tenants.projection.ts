@@ -13,13 +13,15 @@ export type TenantDoc = {
   default_plan_id: string;
   created_at: string;
   provider_keys: Record<string, { last_four: string; set_at: string }>;
+  /** The operator's passthrough operations for the tenant keys (absent: none). */
+  passthrough?: string[];
 };
 
 /** Tenants and which provider keys each has stored (last four only). */
 @Injectable()
 export class TenantsProjection implements Projection {
   readonly name = 'tenants';
-  readonly eventTypes = ['TenantCreated', 'TenantUpdated', 'ProviderKeySet', 'ProviderKeyRemoved'];
+  readonly eventTypes = ['TenantCreated', 'TenantUpdated', 'ProviderKeySet', 'ProviderKeyRemoved', 'TenantPassthroughSet'];
   readonly collections = [TENANTS];
   /** Set by the tenant directory to follow changes made on other instances. */
   onChange: ((tenantIds: string[]) => void) | null = null;
@@ -41,6 +43,9 @@ export class TenantsProjection implements Projection {
         return;
       case 'ProviderKeyRemoved':
         await docs.upsert(event.data.tenant_id, { unset: [`provider_keys.${event.data.provider}`] });
+        return;
+      case 'TenantPassthroughSet':
+        await docs.upsert(event.data.tenant_id, { set: { passthrough: event.data.passthrough } });
         return;
       default: {
         const unexpected: never = event;
