@@ -62,13 +62,16 @@ const DROPPED = new Set([
 const USER_DROPPED = new Set(['openai-organization', 'openai-project', 'anthropic-organization-id', 'x-goog-user-project']);
 
 /** The headers to send upstream (keys removed: the adapter sets the upstream key). Usage must be readable: identity encoding. */
-export function forwardHeaders(headers: Record<string, string | string[] | undefined>, userKey = false): Record<string, string> {
+export function forwardHeaders(headers: Record<string, string | string[] | undefined>, userKey = false, tollgateKey?: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name in headers) {
     if (DROPPED.has(name) || (userKey && USER_DROPPED.has(name))) continue;
     const v = headers[name];
     if (v === undefined) continue;
-    out[name] = Array.isArray(v) ? v.join(', ') : v;
+    const value = Array.isArray(v) ? v.join(', ') : v;
+    // The Tollgate key never leaves, in whatever header the client put it.
+    if (tollgateKey && value.includes(tollgateKey)) continue;
+    out[name] = value;
   }
   out['accept-encoding'] = 'identity';
   return out;
@@ -78,11 +81,12 @@ export function forwardHeaders(headers: Record<string, string | string[] | undef
  * The query to forward: without `key=` (a Tollgate key, or a provider key the adapter moves to its header), and
  * without Google's `$`-system parameters (`$httpMethod`, `$alt`...), which could change what the call is.
  */
-export function forwardQuery(query: string): string {
-  if (!query || (!query.includes('key=') && !query.includes('$') && !query.includes('%24'))) return query;
+export function forwardQuery(query: string, tollgateKey?: string): string {
+  const carriesKey = !!tollgateKey && query.includes(tollgateKey);
+  if (!query || (!carriesKey && !query.includes('key=') && !query.includes('$') && !query.includes('%24'))) return query;
   const params = new URLSearchParams(query);
   params.delete('key');
-  for (const name of [...params.keys()]) if (name.startsWith('$')) params.delete(name);
+  for (const [name, value] of [...params]) if (name.startsWith('$') || (tollgateKey && value.includes(tollgateKey))) params.delete(name);
   return params.toString();
 }
 

@@ -107,13 +107,13 @@ export class EnforcementInterceptor implements NestInterceptor {
         if ('status' in any) return answer(any);
         taken = any;
       }
-      const fq = forwardQuery(query);
+      const fq = forwardQuery(query, who.tollgateKey);
       const upstreamPath = fq ? `${path}?${fq}` : path;
       const { raw, parsed } = taken;
       if (op.passthrough) {
         const requestId = uuidV7();
         await this.passthrough.audit({ tenantId: who.tenantId, userId: who.userId, provider: adapter.id, operation: `${op.spec.method} ${op.spec.path}`, method, path, requestId, at: this.clock.now() });
-        req[GATEWAY_CALL] = { requestId, provider: adapter.id as ProviderId, adapter, call: { operation: 'passthrough', model: '', streaming: false, promptText: '', units: 0, free: true, hideUsageChunk: false }, upstreamPath, upstreamKey: who.upstreamKey, body: raw && raw.length ? raw : undefined, contentType: undefined, inputTokens: 0, reservation: null, at: this.clock.now(), started, role: who.role } satisfies GatewayCall;
+        req[GATEWAY_CALL] = { requestId, provider: adapter.id as ProviderId, adapter, call: { operation: 'passthrough', model: '', streaming: false, promptText: '', units: 0, free: true, hideUsageChunk: false }, upstreamPath, upstreamKey: who.upstreamKey, body: raw && raw.length ? raw : undefined, contentType: undefined, inputTokens: 0, reservation: null, at: this.clock.now(), started, role: who.role, tollgateKey: who.tollgateKey } satisfies GatewayCall;
         return next.handle();
       }
 
@@ -160,6 +160,7 @@ export class EnforcementInterceptor implements NestInterceptor {
         at,
         started,
         role: who.role,
+        tollgateKey: who.tollgateKey,
       };
       req[GATEWAY_CALL] = gc;
       return next.handle();
@@ -221,7 +222,7 @@ export class EnforcementInterceptor implements NestInterceptor {
    * revoked key is counted by client address and key prefix, and answered 429 once either failed too often; a key
    * that authenticates is always served.
    */
-  private async who(adapter: ProviderAdapter, req: any, query: string, body: unknown): Promise<GatewayAnswer | { tenantId: string; userId: string; upstreamKey: string; role: Principal['role'] }> {
+  private async who(adapter: ProviderAdapter, req: any, query: string, body: unknown): Promise<GatewayAnswer | { tenantId: string; userId: string; upstreamKey: string; role: Principal['role']; tollgateKey: string }> {
     const headers: Record<string, string | string[] | undefined> = req.headers;
     const keys = presentedKeys(headers, query, body);
     const principal = keys.tollgateKey ? await this.identity.authenticate(keys.tollgateKey) : null;
@@ -249,6 +250,6 @@ export class EnforcementInterceptor implements NestInterceptor {
     }
     const upstreamKey = keys.providerKey ?? (await this.identity.getProviderKey(principal.tenantId, adapter.id));
     if (!upstreamKey) return gatewayAnswer(adapter, 'auth', 401, `No ${adapter.id} API key is stored for this tenant: store one with PUT /api/tenant/provider-keys/${adapter.id}, or send your own beside the Tollgate key.`);
-    return { tenantId: principal.tenantId, userId, upstreamKey, role: principal.role };
+    return { tenantId: principal.tenantId, userId, upstreamKey, role: principal.role, tollgateKey: keys.tollgateKey! };
   }
 }

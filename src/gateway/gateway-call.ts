@@ -18,6 +18,8 @@ export interface GatewayCall {
   contentType: string | undefined;
   /** Who called: a user key's answers carry none of the tenant's provider account headers. */
   role: Principal['role'];
+  /** The Tollgate key presented (memory only): no forwarded header may carry it, wherever the client put it. */
+  tollgateKey: string;
   /** Prompt tokens counted before the call. */
   inputTokens: number;
   /** Null for a free call whose dry-run admission was refused (forwarded, not recorded). */

@@ -58,7 +58,7 @@ export class ProxyService implements OnModuleDestroy {
    * (the Relay below), and the call is recorded when it ends, however it ends.
    */
   forward(method: string, incoming: Record<string, string | string[] | undefined>, res: ServerResponse, gc: GatewayCall): void {
-    const headers = forwardHeaders(incoming, gc.role === 'user');
+    const headers = forwardHeaders(incoming, gc.role === 'user', gc.tollgateKey);
     gc.adapter.setKey(headers, gc.upstreamKey);
     if (gc.contentType) headers['content-type'] = gc.contentType;
     if (gc.body) headers['content-length'] = String(gc.body.length);
