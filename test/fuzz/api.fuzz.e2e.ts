@@ -3,11 +3,13 @@
  * - every management operation found in /api/docs-json, with malformed JSON, wrong types, huge and negative numbers,
  *   unknown fields, long strings and unicode, in bodies, path parameters and query strings, under various keys;
  * - the report API (`POST /api/usage/events`) with batches of odd events beside good ones;
- * - the proxy with odd paths, methods and headers.
+ * - the proxy with odd paths (dot segments, encoded separators, backslashes, unmetered operations of every provider),
+ *   methods, content types, header sizes and body shapes (malformed, deep, huge model, arrays, JSON labelled text).
  * Properties: no 5xx; every error in the one shape `{"error":{"code","message","details"}}` (on /proxy a refusal
  * or an upstream error keeps the provider's shape, and Tollgate's own 4xx there must still be JSON with an error);
  * nothing is recorded from a rejected request (the event store's head does not move), and a report records exactly
- * its accepted events. Prints the number of cases run.
+ * its accepted events; on /proxy a refused request also reaches no provider (the upstream sees nothing). Prints the
+ * number of cases run.
  */
 import fc from 'fast-check';
 import { EVENT_STORE, EventStore } from '../../libs/event-store/port';
@@ -37,7 +39,7 @@ describe('fuzz: management API, report API and proxy', () => {
   const failures: string[] = [];
 
   beforeAll(async () => {
-    upstream = new FaultUpstream();
+    upstream = new FaultUpstream({ keep: 1_000_000 });
     await upstream.start();
     const env: Record<string, string> = {};
     for (const p of ['OPENAI', 'ANTHROPIC', 'GEMINI', 'MISTRAL', 'TAVILY', 'SERPER', 'EXA', 'FIRECRAWL', 'STABILITY', 'HUGGINGFACE']) env[`TOLLGATE_UPSTREAM_${p}`] = upstream.url;
@@ -54,7 +56,8 @@ describe('fuzz: management API, report API and proxy', () => {
     const uk = await t.request('POST', '/api/tenant/keys', { key: tenantKey, body: { user_id: 'fuzz-user' } });
     ok(uk, 'user key');
     userKey = uk.body.key;
-    ok(await t.request('PUT', '/api/tenant/provider-keys/openai', { key: tenantKey, body: { api_key: 'sk-fuzz-provider-key-0000' } }), 'provider key');
+    for (const p of ['openai', 'anthropic', 'gemini', 'mistral', 'tavily', 'serper', 'exa', 'firecrawl', 'stability', 'huggingface'])
+      ok(await t.request('PUT', `/api/tenant/provider-keys/${p}`, { key: tenantKey, body: { api_key: `sk-fuzz-${p}-key-0000` } }), `provider key ${p}`);
   });
 
   afterAll(async () => {
@@ -90,6 +93,7 @@ describe('fuzz: management API, report API and proxy', () => {
   async function check(kind: 'management' | 'report' | 'proxy', label: string, exec: () => ReturnType<typeof send>, onAccepted?: (r: Awaited<ReturnType<typeof send>>, appended: number, types: string[]) => void) {
     await t.settle();
     const before = await events.headPosition();
+    const forwardedBefore = upstream.seen.length;
     const r = await exec();
     counts[kind]++;
     await t.settle();
@@ -99,11 +103,14 @@ describe('fuzz: management API, report API and proxy', () => {
     if (r.status >= 400) {
       counts.rejected++;
       if (kind !== 'proxy' && !oneShape(r)) failures.push(`error shape: ${where}`);
-      // On /proxy the provider's shape: {error} (OpenAI, Gemini, Mistral...), {type, error} (Anthropic), {detail} (Tavily)...
-      if (kind === 'proxy' && !label.startsWith('HEAD') && !(r.json && typeof r.json === 'object' && (r.json.error || r.json.detail || r.json.message)))
+      // On /proxy the provider's shape: {error} (OpenAI, Gemini, Mistral...), {type, error} (Anthropic), {detail} (Tavily),
+      // {name, errors} (Stability)...
+      if (kind === 'proxy' && !label.startsWith('HEAD') && !(r.json && typeof r.json === 'object' && (r.json.error || r.json.detail || r.json.message || Array.isArray(r.json.errors))))
         failures.push(`proxy error that is not a JSON error: ${where}`);
       const recorded = appended.filter((e) => !(r.status === 429 && e.type === 'UsageRefused'));
       if (recorded.length) failures.push(`recorded ${recorded.map((e) => e.type).join(',')} from a rejected request: ${where}`);
+      // The fuzz's upstream answers every call it gets with a 2xx: a refusal here is Tollgate's, and nothing left.
+      if (kind === 'proxy' && upstream.seen.length !== forwardedBefore) failures.push(`forwarded a request Tollgate refused: ${where}`);
     } else {
       counts.accepted++;
       onAccepted?.(r, appended.length, appended.map((e) => e.type));
@@ -253,6 +260,31 @@ describe('fuzz: management API, report API and proxy', () => {
         '/proxy/metaphor/search',
         '/proxy/OPENAI/v1/chat/completions',
         '/proxy//openai//v1',
+        '/proxy/openai/v1/chat/completions/../../v1/files',
+        '/proxy/openai/v1/./chat/completions',
+        '/proxy/openai/v1/chat%2fcompletions',
+        '/proxy/openai/v1/chat%5ccompletions',
+        '/proxy/openai/v1\\chat\\completions',
+        '/proxy/openai/v1/%2E%2E/v1/files',
+        '/proxy/openai/v1//chat/completions',
+        '/proxy/openai/v1/files',
+        '/proxy/openai/v1/batches',
+        '/proxy/openai/v1/chat/completions/chatcmpl-1',
+        '/proxy/openai/v1/models',
+        '/proxy/anthropic/v1/messages/batches',
+        '/proxy/gemini/v1beta/models/m:countTokens/../../models/m:generateContent',
+        '/proxy/gemini/v1beta/models/gemini-2.5-flash:generateContent',
+        '/proxy/gemini/v1beta/files',
+        '/proxy/tavily/search',
+        '/proxy/tavily/usage',
+        '/proxy/firecrawl/v2/scrape',
+        '/proxy/firecrawl/v2/crawl/abc',
+        '/proxy/firecrawl/v2/team/credit-usage',
+        '/proxy/stability/v2beta/stable-image/generate/core',
+        '/proxy/stability/v1/user/balance',
+        '/proxy/huggingface/v1/chat/completions',
+        '/proxy/exa/search',
+        '/proxy/serper/search',
       ),
       fc.tuple(fc.constantFrom('openai', 'anthropic', 'gemini', 'tavily', 'nope'), unicode).map(([p, s]) => `/proxy/${p}/${encodeURIComponent(s)}`),
       longString.map((s) => `/proxy/openai/${s.slice(0, 3000)}`),
@@ -270,6 +302,22 @@ describe('fuzz: management API, report API and proxy', () => {
       { authorization: 'Bearer TENANT', 'x-tollgate-user': '' },
       { authorization: 'Bearer TENANT', 'x-tollgate-user': 'x'.repeat(500) },
       { authorization: 'Bearer USER', 'x-tollgate-user': 'someone-else' },
+      { authorization: 'Bearer TENANT', 'x-tollgate-user': '../fuzz-user' },
+      { authorization: 'Bearer USER', 'x-padding': 'p'.repeat(9000) },
+      { authorization: 'Bearer USER', 'openai-organization': 'org-other', 'x-http-method-override': 'DELETE' },
+    );
+    const deep = (n: number) => `{"model":"gpt-4","messages":[{"role":"user","content":${'['.repeat(n)}${']'.repeat(n)}}]}`;
+    const oddBody = fc.oneof(
+      fc.constant(null),
+      malformedJson,
+      fc.jsonValue().map((v) => JSON.stringify(v)),
+      fc.constant(JSON.stringify({ model: 'gpt-4', messages: [{ role: 'user', content: 'mode:ok hi' }] })),
+      fc.constant(JSON.stringify({ model: 'gemini-2.5-flash', contents: [{ parts: [{ text: 'mode:ok hi' }] }] })),
+      fc.constant(JSON.stringify({ model: 'm'.repeat(300), messages: [{ role: 'user', content: 'mode:ok hi' }] })),
+      fc.constant(JSON.stringify({ model: 'gpt-4\nInjected: yes', messages: [] })),
+      fc.constant(JSON.stringify([{ q: 'mode:ok tollgate' }, { q: 'x' }])),
+      fc.integer({ min: 60, max: 3000 }).map(deep),
+      fc.constant('model=gpt-4&messages=hi'),
     );
     await fc.assert(
       fc.asyncProperty(
@@ -277,8 +325,8 @@ describe('fuzz: management API, report API and proxy', () => {
         fc.constantFrom('GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'HEAD'),
         auth,
         fc.dictionary(tokenChars.map((s) => `x-${s}`), headerValue, { maxKeys: 4 }),
-        fc.oneof(fc.constant(null), malformedJson, fc.jsonValue().map((v) => JSON.stringify(v)), fc.constant(JSON.stringify({ model: 'gpt-4', messages: [{ role: 'user', content: 'mode:ok hi' }] }))),
-        fc.constantFrom('application/json', 'text/plain', 'application/octet-stream', 'multipart/form-data; boundary=x'),
+        oddBody,
+        fc.constantFrom('application/json', 'text/plain', 'application/octet-stream', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', 'application/json; charset=utf-8', 'APPLICATION/JSON'),
         async (path, method, authHeaders, extra, body, contentType) => {
           const headers: Record<string, string> = { ...extra };
           for (const [k, v] of Object.entries(authHeaders)) headers[k] = v.replace('TENANT', tenantKey).replace('USER', userKey);
