@@ -51,7 +51,8 @@ function encodeCount(s: string): number {
   return count(s, NO_SPECIAL);
 }
 
-const isSpace = (c: number) => c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x3000 || c === 0x2028 || c === 0x2029 || (c >= 0x2000 && c <= 0x200a);
+// Printable ASCII first: most prompt characters decide in one comparison.
+const isSpace = (c: number) => (c > 32 && c < 0x7f ? false : c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x3000 || c === 0x2028 || c === 0x2029 || (c >= 0x2000 && c <= 0x200a));
 
 /** A cut never splits a surrogate pair. */
 function safeCut(text: string, at: number): number {
