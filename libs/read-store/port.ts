@@ -12,7 +12,9 @@ export type Scalar = string | number | boolean | null;
  * - types do not mix: `1` matches neither `true` nor `"1"`; a range matches values of its own type only (numbers,
  *   strings, or booleans with false < true); a range on null is refused;
  * - `null` (as a value, or in `$in`) matches null and a missing field; `$ne: v` matches whatever `v` does not;
- * - a field holding an array or object matches no equality, range or `$in` (and every `$ne`).
+ * - a field holding an array or object matches no equality or `$in` (and every `$ne`).
+ * Not supported (the adapters differ; SQLite keeps such ranges to its indexes): a range over a field that holds arrays
+ * or objects, or booleans beside numbers.
  */
 export type FieldFilter = Scalar | { $gt?: Scalar; $gte?: Scalar; $lt?: Scalar; $lte?: Scalar; $ne?: Scalar; $in?: Scalar[] };
 export type Filter = Record<string, FieldFilter>;
