@@ -122,7 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const upstreamTimeoutsMs = {} as Record<ProviderId, number>;
   for (const p of PROVIDER_IDS) upstreamTimeoutsMs[p] = intVar(env, `TOLLGATE_UPSTREAM_TIMEOUT_${p.toUpperCase()}_MS`, defaultTimeout, 1_000, 3_600_000);
   const eventStoreUrl = env.EVENTSTORE_URL?.trim() || null;
-  if (eventStoreUrl && !/^(esdb|esdb\+discover|kurrentdb|kurrent):\/\//.test(eventStoreUrl)) throw new ConfigError('EVENTSTORE_URL', 'must be an esdb:// connection string');
+  if (eventStoreUrl && !/^esdb(\+discover)?:\/\//.test(eventStoreUrl)) throw new ConfigError('EVENTSTORE_URL', 'must be an esdb:// or esdb+discover:// connection string (the client Tollgate uses reads no kurrentdb:// URL: write esdb:// with the same hosts and options)');
   const mongodbUrl = env.MONGODB_URL?.trim() || null;
   if (mongodbUrl && !/^mongodb(\+srv)?:\/\//.test(mongodbUrl)) throw new ConfigError('MONGODB_URL', 'must be a mongodb:// connection string');
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
