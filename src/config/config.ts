@@ -32,8 +32,6 @@ export interface AppConfig {
   masterKeySource: 'env' | 'file' | null;
   /** `DATA_DIR/master.key`: where a first start writes the key it creates, and where later starts read it. */
   masterKeyFile: string;
-  /** True when this start created masterKeyFile (ensureMasterKey): a wrong key for stored data is then discarded. */
-  masterKeyCreated: boolean;
   /** `TOLLGATE_METRICS_KEY`: when set, `/metrics` asks for it as a bearer key. */
   metricsKey: string | null;
   upstreams: Record<ProviderId, string>;
@@ -142,7 +140,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     masterKey,
     masterKeySource,
     masterKeyFile,
-    masterKeyCreated: false,
     metricsKey,
     upstreams,
     upstreamTimeoutsMs,
