@@ -46,7 +46,7 @@ export class MeteringFacade {
       const reservation: Reservation = { id: req.requestId, tenantId: req.tenantId, userId: req.userId, provider: req.provider, model: req.model, at: req.at, subscription, delta, periodKey: key, released: true };
       return { ok: true, reservation, subscription, remaining: {} };
     }
-    const outputTokens = req.maxOutputTokens === undefined ? 0 : (req.maxOutputTokens ?? this.pricing.maxOutputTokens(req.provider, req.model));
+    const outputTokens = req.maxOutputTokens === undefined ? 0 : (req.maxOutputTokens ?? this.pricing.maxOutputTokens(req.provider, req.model, req.at));
     const tokens = req.inputTokens + outputTokens;
     const cost = this.worstCaseCost(req, outputTokens);
     // From here to the reservation nothing awaits: concurrent admits see each other's reservations.
