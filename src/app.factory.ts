@@ -45,7 +45,15 @@ export async function buildApp(options: BuildOptions = {}): Promise<NestFastifyA
   app.enableShutdownHooks();
 
   const fastify = app.getHttpAdapter().getInstance();
-  // The proxy forwards any body as bytes; JSON stays parsed for the management API (rawBody keeps the bytes too).
+  // The proxy takes every body as bytes, whatever its content type: the gateway parses a JSON operation's body itself
+  // (and answers a malformed one in the provider's shape) and forwards the bytes it read. JSON and text stay parsed
+  // for the management API (rawBody keeps the bytes too).
+  const toProxy = (req: any) => typeof req.url === 'string' && req.url.startsWith('/proxy/');
+  const defaultJson = fastify.getDefaultJsonParser('error', 'error');
+  app.useBodyParser('application/json', { bodyLimit: 10 * 1024 * 1024 }, (req: any, body: Buffer, done: (e: Error | null, b?: unknown) => void) =>
+    toProxy(req) ? done(null, body) : defaultJson(req, body.toString('utf8'), done),
+  );
+  app.useBodyParser('text/plain', { bodyLimit: 10 * 1024 * 1024 }, (req: any, body: Buffer, done: (e: Error | null, b?: unknown) => void) => done(null, toProxy(req) ? body : body.toString('utf8')));
   fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_req: unknown, body: Buffer, done: (e: Error | null, b?: Buffer) => void) => done(null, body));
   const metrics = app.get(MetricsService);
   fastify.addHook('onResponse', (req: any, reply: any, done: () => void) => {
