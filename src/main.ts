@@ -20,9 +20,7 @@ async function main(): Promise<void> {
   await app.listen({ port: config.port, host: config.host });
   if (!config.adminKey)
     rootLogger().warn('TOLLGATE_ADMIN_KEY is not set: the operator API (/api/admin/...) refuses every call. Set it (16+ characters, e.g. tg_admin_$(openssl rand -hex 16)) and restart to create tenants.');
-  if (!config.masterKey)
-    rootLogger().warn('TOLLGATE_MASTER_KEY is not set: tenants cannot store provider keys. Set it to 64 hex characters (openssl rand -hex 32).');
-  rootLogger().info({ port: config.port, dataDir: config.dataDir, eventStore: config.eventStoreUrl ? 'eventstoredb' : 'sqlite', readStore: config.mongodbUrl ? 'mongodb' : 'sqlite' }, `Tollgate listening on http://localhost:${config.port}`);
+  rootLogger().info({ host: config.host, port: config.port, masterKey: config.masterKeySource === 'file' ? config.masterKeyFile : config.masterKeySource === 'env' ? 'TOLLGATE_MASTER_KEY' : 'none', dataDir: config.dataDir, eventStore: config.eventStoreUrl ? 'eventstoredb' : 'sqlite', readStore: config.mongodbUrl ? 'mongodb' : 'sqlite' }, `Tollgate listening on http://localhost:${config.port}`);
 }
 
 void main();

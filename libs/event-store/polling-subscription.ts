@@ -121,6 +121,8 @@ export class PollingSubscription implements Subscription {
   async caughtUp(): Promise<void> {
     if (this.failure) throw this.failure;
     const head = await this.o.head();
+    // The handler may have failed while the head was read: a waiter added now would never be settled.
+    if (this.failure) throw this.failure;
     if (this.position >= head) return;
     await new Promise<void>((resolve, reject) => {
       this.waiters.push({ target: head, resolve, reject });

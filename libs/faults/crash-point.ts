@@ -8,6 +8,8 @@
  * - `TOLLGATE_TEST_FAULT_SKIP=n`: the first n hits of an armed point pass (default 0: the first hit kills);
  * - `TOLLGATE_TEST_FAULT_PROBABILITY=p`: after the skipped hits, each hit kills with probability p (default 1).
  */
+import * as fs from 'fs';
+
 let armed: ReadonlySet<string> = new Set();
 let skip = 0;
 let probability = 1;
@@ -35,7 +37,9 @@ export function crashPoint(name: string): void {
   if (n <= skip) return;
   if (probability < 1 && Math.random() >= probability) return;
   try {
-    process.stderr.write(`crash point ${name} (hit ${n}): SIGKILL\n`);
+    // Straight to file descriptor 2: from a worker thread, process.stderr hands the line to the main thread, which a
+    // SIGKILL a moment later never lets write it (the drills read this line to know the point was reached).
+    fs.writeSync(2, `crash point ${name} (hit ${n}): SIGKILL\n`);
   } catch {
     /* the write is best effort */
   }

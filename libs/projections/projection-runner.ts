@@ -1,8 +1,14 @@
 import { EventStore, StoredEvent, Subscription } from '../event-store/port';
-import { BatchOutcome, BatchUnit, ReadStore } from '../read-store/port';
+import { BatchOutcome, BatchUnit, blamedProjection, isStoreFault, ReadStore } from '../read-store/port';
 import { Projection } from './projection';
 import { crashPoint } from '../faults/crash-point';
 import { Mutex } from '../concurrency/mutex';
+
+/** The pause before a batch that failed on the store's fault is tried again, doubling up to the second. */
+const STORE_RETRY_FIRST_MS = 100;
+const STORE_RETRY_MAX_MS = 5_000;
+/** The pause before a rejoin that failed on the store's fault is tried again. */
+const REJOIN_RETRY_MS = 1_000;
 
 /** Lag is counted in events up to this many (more is reported as this number). */
 export const LAG_COUNT_LIMIT = 10_001;
@@ -35,6 +41,8 @@ export interface RebuildProgress {
  */
 export class ProjectionRunner {
   private readonly errors = new Map<string, string>();
+  /** Projections whose last batch failed on the store's fault and is being tried again (their error is that one). */
+  private readonly retrying = new Set<string>();
   private readonly byName = new Map<string, Projection>();
   /** Projections in the shared loop, in registration order. */
   private readonly shared = new Set<Projection>();
@@ -192,22 +200,37 @@ export class ProjectionRunner {
         await this.join(joining);
       });
     })();
-    this.rejoinTask = task;
-    task
-      .catch((err) => {
+    const settled: Promise<void> = task
+      .catch(async (err) => {
+        if (isStoreFault(err)) {
+          // The store's fault (its checkpoint could not be read): they stay waiting to rejoin, tried again after a pause.
+          for (const p of this.rejoining) this.errors.set(p.name, `rejoining after a read-store error: ${(err as Error).message}`);
+          await new Promise((r) => setTimeout(r, REJOIN_RETRY_MS));
+          return;
+        }
         for (const p of [...this.rejoining]) {
           this.rejoining.delete(p);
           this.fail(p, err);
         }
       })
       .finally(() => {
-        if (this.rejoinTask === task) this.rejoinTask = null;
+        if (this.rejoinTask === settled) this.rejoinTask = null;
         if (this.rejoining.size && !this.stopped) this.scheduleRejoin([]);
       });
+    // The settled chain, not the task: a waiter (caughtUp) must not spin on a rejected task during the pause.
+    this.rejoinTask = settled;
   }
 
-  /** One batch of the shared loop: every projection's events in one unit; a failing projection leaves the loop. */
+  /**
+   * One batch of the shared loop: every projection's events in one unit. A projection whose handler fails (or whose
+   * documents the store refused) leaves the loop and the batch is applied again without it. A failure that is the
+   * store's (marked by the adapter: unreachable, timed out, a conflict; or any error outside the handlers, such as a
+   * commit that failed) fails no projection: nothing of the unit was applied, and the same batch is tried again after
+   * a pause (100 ms doubling to 5 s), with the error in each projection's status meanwhile, until it lands or the
+   * runner stops.
+   */
   private async applyShared(events: StoredEvent[]): Promise<void> {
+    let pauseMs = STORE_RETRY_FIRST_MS;
     for (;;) {
       const parts: Array<{ p: Projection; events: StoredEvent[] }> = [];
       for (const p of this.shared) {
@@ -225,7 +248,7 @@ export class ProjectionRunner {
           try {
             await this.handleAll(p, mine, batch, checkpoint);
           } catch (err) {
-            culprit = p;
+            if (!isStoreFault(err)) culprit = p;
             throw err;
           }
         },
@@ -235,15 +258,26 @@ export class ProjectionRunner {
         if (this.store.applyBatches) for (const n of await this.store.applyBatches(units)) refused.add(n);
         else for (const u of units) if ((await this.store.applyBatch(u.projection, u.position, u.apply, u.after)) === 'refused') refused.add(u.projection);
       } catch (err) {
-        // Not a handler's failure (the store's): every projection of the loop stops, as each one's subscription would.
-        const failing: Projection[] = culprit ? [culprit] : [...this.shared];
-        for (const p of failing) this.fail(p, err);
-        if (!culprit) throw err;
-        // The unit rolled back: apply the batch again without the failing projection.
+        const blamed = (culprit as Projection | null) ?? this.byName.get(blamedProjection(err) ?? '');
+        if (blamed) {
+          this.fail(blamed, err);
+          // The unit rolled back: apply the batch again without the failing projection.
+          continue;
+        }
+        for (const { p } of parts) {
+          this.errors.set(p.name, `retrying after a read-store error: ${(err as Error).message}`);
+          this.retrying.add(p.name);
+          this.options.onError?.(p.name, err);
+        }
+        await new Promise((r) => setTimeout(r, pauseMs));
+        pauseMs = Math.min(pauseMs * 2, STORE_RETRY_MAX_MS);
+        // Stopping: leave the batch unapplied (the checkpoint says where the next start resumes).
+        if (this.stopped) return;
         continue;
       }
       const out: Projection[] = [];
       for (const { p, events: mine } of parts) {
+        if (this.retrying.delete(p.name)) this.errors.delete(p.name);
         if (refused.has(p.name)) {
           out.push(p);
           continue;

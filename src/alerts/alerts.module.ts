@@ -14,6 +14,7 @@ import { RenewalNoticeJob } from './application/renewal-notice.job';
 import { ThresholdWatcherProcess } from './application/threshold-watcher.process';
 import { WebhooksService } from './application/webhooks.service';
 import { WebhookDispatcher } from './infrastructure/webhook-dispatcher';
+import { WebhookSender } from './infrastructure/webhook-sender';
 import { UsageAlertsProjection } from './projections/usage-alerts.projection';
 import { WebhookDeliveryLogProjection } from './projections/webhook-delivery-log.projection';
 import { WebhookOutboxProjection } from './projections/webhook-outbox.projection';
@@ -33,7 +34,7 @@ const projections: Provider[] = [
   },
 ];
 
-const application: Provider[] = [AlertsFacade, RaiseAlertHandler, MarkAlertReadHandler, RenewalNoticeJob, WebhooksService, WebhookDispatcher];
+const application: Provider[] = [AlertsFacade, RaiseAlertHandler, MarkAlertReadHandler, RenewalNoticeJob, WebhooksService, WebhookDispatcher, WebhookSender];
 
 /** Alerts: thresholds crossed (exactly once), read state, renewal notices, signed webhooks. */
 @Module({

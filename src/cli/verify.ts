@@ -7,7 +7,7 @@ import 'reflect-metadata';
 import { INestApplicationContext } from '@nestjs/common';
 // First: the application module, so the modules load in the order the server loads them (their imports form cycles).
 import { explain, openCliContext } from './replay';
-import { loadConfig } from '../config/config';
+import { AppConfig, loadConfig } from '../config/config';
 import { EVENT_STORE, EventStore } from '../../libs/event-store/port';
 import { READ_STORE, ReadStore } from '../../libs/read-store/port';
 import { DEFAULT_PLANS, PlansFacade } from '../plans';
@@ -41,8 +41,11 @@ async function main(): Promise<number> {
   const configOk = await check('configuration valid', async () => {
     const c = loadConfig();
     const stores = `event store ${c.eventStoreUrl ? 'EventStoreDB' : 'SQLite'}, read store ${c.mongodbUrl ? 'MongoDB' : 'SQLite'}${!c.eventStoreUrl || !c.mongodbUrl ? ` in ${c.dataDir}` : ''}`;
-    const warnings = [!c.adminKey && 'TOLLGATE_ADMIN_KEY not set (the admin API refuses every call)', !c.masterKey && 'TOLLGATE_MASTER_KEY not set (tenants cannot store provider keys)'].filter(Boolean);
-    return `port ${c.port}, ${stores}${warnings.length ? `; note: ${warnings.join('; ')}` : ''}`;
+    const warnings = [
+      !c.adminKey && 'TOLLGATE_ADMIN_KEY not set (the admin API refuses every call)',
+      !c.masterKey && c.mongodbUrl && 'no master key (MONGODB_URL is set, so none is created: set TOLLGATE_MASTER_KEY, or tenants cannot store provider keys)',
+    ].filter(Boolean);
+    return `listens on ${c.host}:${c.port}, ${stores}, ${masterKeyLine(c)}${warnings.length ? `; note: ${warnings.join('; ')}` : ''}`;
   });
   const rest = ['event store reachable', 'read store reachable', 'projections caught up', 'default plans present', 'default prices present'];
   if (!configOk) {
@@ -107,6 +110,13 @@ async function main(): Promise<number> {
     await ctx.close();
   }
   return summary();
+}
+
+/** Which master key is in use, never the key itself. */
+export function masterKeyLine(c: AppConfig): string {
+  if (c.masterKeySource === 'env') return 'master key from TOLLGATE_MASTER_KEY';
+  if (c.masterKeySource === 'file') return `master key from ${c.masterKeyFile} (back it up with the data)`;
+  return c.mongodbUrl ? 'no master key' : `no master key yet (the first npm start creates ${c.masterKeyFile})`;
 }
 
 function summary(): number {

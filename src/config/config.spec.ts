@@ -45,3 +45,17 @@ describe('configuration: projection batches', () => {
     expect(() => loadConfig({ TOLLGATE_PROJECTION_PAUSE_MS: '0.5s' })).toThrow('TOLLGATE_PROJECTION_PAUSE_MS');
   });
 });
+
+describe('configuration: the event store URL', () => {
+  it('given an esdb:// or esdb+discover:// URL, when loaded, then it is kept as given', () => {
+    expect(loadConfig({ EVENTSTORE_URL: 'esdb://eventstore:2113?tls=false' }).eventStoreUrl).toBe('esdb://eventstore:2113?tls=false');
+    expect(loadConfig({ EVENTSTORE_URL: 'esdb+discover://a:2113,b:2113' }).eventStoreUrl).toBe('esdb+discover://a:2113,b:2113');
+  });
+
+  it('given a kurrentdb:// URL, which the v6 client cannot parse, when loaded, then it refuses to start and says what to write', () => {
+    for (const url of ['kurrentdb://eventstore:2113?tls=false', 'kurrent://eventstore:2113']) {
+      expect(() => loadConfig({ EVENTSTORE_URL: url })).toThrow(ConfigError);
+      expect(() => loadConfig({ EVENTSTORE_URL: url })).toThrow(/write esdb:\/\//);
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 
 export const PROVIDER_IDS = ['gemini', 'openai', 'anthropic', 'mistral', 'tavily', 'serper', 'exa', 'firecrawl', 'stability', 'huggingface'] as const;
@@ -22,7 +23,17 @@ export interface AppConfig {
   host: string;
   dataDir: string;
   adminKey: string | null;
+  /**
+   * The key that seals stored provider keys and webhook secrets: `TOLLGATE_MASTER_KEY` when set (it wins), else the
+   * one in `DATA_DIR/master.key` (created by the server's first start, see src/config/master-key-file.ts), else null.
+   */
   masterKey: Buffer | null;
+  /** Where the master key came from: `env`, `file`, or null (none yet). Never the key itself. */
+  masterKeySource: 'env' | 'file' | null;
+  /** `DATA_DIR/master.key`: where a first start writes the key it creates, and where later starts read it. */
+  masterKeyFile: string;
+  /** `TOLLGATE_METRICS_KEY`: when set, `/metrics` asks for it as a bearer key. */
+  metricsKey: string | null;
   upstreams: Record<ProviderId, string>;
   /**
    * Per provider, the longest Tollgate waits for the provider's response headers, and then between two chunks of its
@@ -81,11 +92,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const adminKey = env.TOLLGATE_ADMIN_KEY?.trim() || null;
   if (adminKey !== null && adminKey.length < 16) throw new ConfigError('TOLLGATE_ADMIN_KEY', 'must be at least 16 characters long');
   let masterKey: Buffer | null = null;
+  let masterKeySource: AppConfig['masterKeySource'] = null;
+  const masterKeyFile = path.join(dataDir, MASTER_KEY_FILE);
   const mk = env.TOLLGATE_MASTER_KEY?.trim();
   if (mk) {
     masterKey = parseMasterKey(mk);
     if (!masterKey) throw new ConfigError('TOLLGATE_MASTER_KEY', 'must be 32 bytes as 64 hex characters or base64 (generate one with: openssl rand -hex 32)');
+    masterKeySource = 'env';
+  } else {
+    masterKey = readMasterKeyFile(masterKeyFile);
+    if (masterKey) masterKeySource = 'file';
   }
+  const metricsKey = env.TOLLGATE_METRICS_KEY?.trim() || null;
+  if (metricsKey !== null && metricsKey.length < 16) throw new ConfigError('TOLLGATE_METRICS_KEY', 'must be at least 16 characters long');
+  const host = env.HOST?.trim() || '0.0.0.0';
+  if (!/^[0-9A-Za-z.:\-\[\]]+$/.test(host)) throw new ConfigError('HOST', `must be an address or host name to listen on (0.0.0.0, 127.0.0.1, ::), got "${host}"`);
   const upstreams = { ...DEFAULT_UPSTREAMS };
   for (const p of PROVIDER_IDS) {
     const name = `TOLLGATE_UPSTREAM_${p.toUpperCase()}`;
@@ -99,7 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const upstreamTimeoutsMs = {} as Record<ProviderId, number>;
   for (const p of PROVIDER_IDS) upstreamTimeoutsMs[p] = intVar(env, `TOLLGATE_UPSTREAM_TIMEOUT_${p.toUpperCase()}_MS`, defaultTimeout, 1_000, 3_600_000);
   const eventStoreUrl = env.EVENTSTORE_URL?.trim() || null;
-  if (eventStoreUrl && !/^(esdb|esdb\+discover|kurrentdb|kurrent):\/\//.test(eventStoreUrl)) throw new ConfigError('EVENTSTORE_URL', 'must be an esdb:// connection string');
+  if (eventStoreUrl && !/^esdb(\+discover)?:\/\//.test(eventStoreUrl)) throw new ConfigError('EVENTSTORE_URL', 'must be an esdb:// or esdb+discover:// connection string (the client Tollgate uses reads no kurrentdb:// URL: write esdb:// with the same hosts and options)');
   const mongodbUrl = env.MONGODB_URL?.trim() || null;
   if (mongodbUrl && !/^mongodb(\+srv)?:\/\//.test(mongodbUrl)) throw new ConfigError('MONGODB_URL', 'must be a mongodb:// connection string');
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -113,10 +134,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (role !== 'server' && role !== 'projector') throw new ConfigError('TOLLGATE_ROLE', 'must be server or projector');
   const config: AppConfig = {
     port,
-    host: env.HOST?.trim() || '0.0.0.0',
+    host,
     dataDir,
     adminKey,
     masterKey,
+    masterKeySource,
+    masterKeyFile,
+    metricsKey,
     upstreams,
     upstreamTimeoutsMs,
     trustProxy: parseTrustProxy(env.TOLLGATE_TRUST_PROXY),
@@ -157,7 +181,24 @@ function intVar(env: NodeJS.ProcessEnv, name: string, def: number, min: number, 
   return n;
 }
 
-function parseMasterKey(v: string): Buffer | null {
+/** The file name of the master key a first start creates in DATA_DIR. */
+export const MASTER_KEY_FILE = 'master.key';
+
+/** The key in DATA_DIR/master.key, or null when there is no such file. A file that holds no key is an error. */
+function readMasterKeyFile(file: string): Buffer | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new ConfigError('DATA_DIR/master.key', `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): ${file}`);
+  }
+  const key = parseMasterKey(text.trim());
+  if (!key) throw new ConfigError('DATA_DIR/master.key', `${file} must hold the master key as 64 hex characters (restore it from your backup, or set TOLLGATE_MASTER_KEY)`);
+  return key;
+}
+
+export function parseMasterKey(v: string): Buffer | null {
   if (/^[0-9a-fA-F]{64}$/.test(v)) return Buffer.from(v, 'hex');
   try {
     const b = Buffer.from(v, 'base64');

@@ -52,13 +52,20 @@ const DROPPED = new Set([
   'x-forwarded-host',
   'x-forwarded-proto',
   'x-real-ip',
+  // A method override would turn an allowed call into another one at the provider (Google's front ends honour it).
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
 ]);
 
+/** Request headers a user key may not send: they pick which of the tenant's provider accounts or projects pays. */
+const USER_DROPPED = new Set(['openai-organization', 'openai-project', 'anthropic-organization-id', 'x-goog-user-project']);
+
 /** The headers to send upstream (keys removed: the adapter sets the upstream key). Usage must be readable: identity encoding. */
-export function forwardHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+export function forwardHeaders(headers: Record<string, string | string[] | undefined>, userKey = false): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name in headers) {
-    if (DROPPED.has(name)) continue;
+    if (DROPPED.has(name) || (userKey && USER_DROPPED.has(name))) continue;
     const v = headers[name];
     if (v === undefined) continue;
     out[name] = Array.isArray(v) ? v.join(', ') : v;
@@ -67,13 +74,33 @@ export function forwardHeaders(headers: Record<string, string | string[] | undef
   return out;
 }
 
-/** The query to forward: without `key=` (a Tollgate key, or a provider key the adapter moves to its header). */
+/**
+ * The query to forward: without `key=` (a Tollgate key, or a provider key the adapter moves to its header), and
+ * without Google's `$`-system parameters (`$httpMethod`, `$alt`...), which could change what the call is.
+ */
 export function forwardQuery(query: string): string {
-  if (!query || !query.includes('key=')) return query;
+  if (!query || (!query.includes('key=') && !query.includes('$') && !query.includes('%24'))) return query;
   const params = new URLSearchParams(query);
   params.delete('key');
+  for (const name of [...params.keys()]) if (name.startsWith('$')) params.delete(name);
   return params.toString();
 }
 
-/** Response headers never passed back: hop-by-hop, and the length when the gateway changes the body. */
-export const RESPONSE_DROPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'trailer', 'te']);
+/** Response headers never passed back: hop-by-hop, and cookies (the provider's session with the tenant's account). */
+export const RESPONSE_DROPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'trailer', 'te', 'set-cookie', 'set-cookie2']);
+
+/**
+ * Response headers a user key never sees: the tenant's provider account (organization, project) and the account's
+ * rate-limit state (what the tenant's other users spend). `retry-after` stays: SDKs need it.
+ */
+const RESPONSE_ACCOUNT = new Set(['openai-organization', 'openai-project', 'anthropic-organization-id', 'x-organization-id', 'x-project-id', 'x-groq-region']);
+const RESPONSE_ACCOUNT_PREFIXES = ['x-ratelimit-', 'anthropic-ratelimit-', 'ratelimitbysize-', 'x-ratelimitbysize-'];
+
+/** Whether a response header is kept from the caller (hop-by-hop and cookies for all; account headers for a user key). */
+export function responseHeaderDropped(name: string, userKey: boolean): boolean {
+  if (RESPONSE_DROPPED.has(name)) return true;
+  if (!userKey) return false;
+  if (RESPONSE_ACCOUNT.has(name)) return true;
+  for (const p of RESPONSE_ACCOUNT_PREFIXES) if (name.startsWith(p)) return true;
+  return false;
+}

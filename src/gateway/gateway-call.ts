@@ -1,4 +1,5 @@
 import type { Reservation } from '../metering';
+import type { Principal } from '../identity';
 import type { ProviderId } from '../shell';
 import type { CallDescription, ProviderAdapter } from './providers';
 
@@ -13,6 +14,10 @@ export interface GatewayCall {
   upstreamKey: string;
   /** The bytes to forward (the client's, or the rewritten JSON). */
   body: Buffer | undefined;
+  /** The content type to forward instead of the client's (a JSON operation's body goes as application/json). */
+  contentType: string | undefined;
+  /** Who called: a user key's answers carry none of the tenant's provider account headers. */
+  role: Principal['role'];
   /** Prompt tokens counted before the call. */
   inputTokens: number;
   /** Null for a free call whose dry-run admission was refused (forwarded, not recorded). */

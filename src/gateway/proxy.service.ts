@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders, ServerResponse } from 'http';
 import { performance } from 'perf_hooks';
 import { MeteringFacade } from '../metering';
 import { APP_CONFIG, AppConfig, rootLogger } from '../shell';
-import { forwardHeaders, RESPONSE_DROPPED } from './credentials';
+import { forwardHeaders, responseHeaderDropped } from './credentials';
 import type { GatewayCall } from './gateway-call';
 import { gatewayAnswer } from './provider-errors';
 import type { StreamMeter, Usage } from './providers';
@@ -58,8 +58,9 @@ export class ProxyService implements OnModuleDestroy {
    * (the Relay below), and the call is recorded when it ends, however it ends.
    */
   forward(method: string, incoming: Record<string, string | string[] | undefined>, res: ServerResponse, gc: GatewayCall): void {
-    const headers = forwardHeaders(incoming);
+    const headers = forwardHeaders(incoming, gc.role === 'user');
     gc.adapter.setKey(headers, gc.upstreamKey);
+    if (gc.contentType) headers['content-type'] = gc.contentType;
     if (gc.body) headers['content-length'] = String(gc.body.length);
     const timeoutMs = this.config.upstreamTimeoutsMs[gc.provider];
     const relay = new Relay(res, gc, timeoutMs, this.log, (o) => this.settle(gc, o));
@@ -193,9 +194,10 @@ class Relay implements UpstreamSink {
     const sse = contentType.includes('text/event-stream');
     const hide = (this.hide = sse && gc.call.hideUsageChunk);
     const out: Record<string, string | string[]> = {};
+    const userKey = gc.role === 'user';
     for (const k in rh) {
       const v = rh[k];
-      if (v === undefined || RESPONSE_DROPPED.has(k) || (hide && k === 'content-length')) continue;
+      if (v === undefined || responseHeaderDropped(k, userKey) || (hide && k === 'content-length')) continue;
       out[k] = v;
     }
     out['x-tollgate-request-id'] = gc.requestId;
@@ -259,7 +261,8 @@ class Relay implements UpstreamSink {
     this.log.warn({ provider: gc.provider, err: err.message, request_id: gc.requestId, ...(timedOut ? { timeout_ms: this.timeoutMs } : {}) }, timedOut ? 'upstream timed out' : 'upstream unreachable');
     const a = timedOut
       ? gatewayAnswer(gc.adapter, 'upstream', 504, `${gc.provider} did not answer within ${(this.timeoutMs ?? 0) / 1000} s (TOLLGATE_UPSTREAM_TIMEOUT_MS); Tollgate stopped waiting.`)
-      : gatewayAnswer(gc.adapter, 'upstream', 502, `Tollgate could not reach ${gc.provider}: ${err.message}`);
+      : // Neither the error's text nor the upstream's address goes to the caller: the log has them.
+        gatewayAnswer(gc.adapter, 'upstream', 502, `Tollgate could not reach ${gc.provider}; the call was not made (request ${gc.requestId}).`);
     res.writeHead(a.status, a.headers);
     res.end(a.body);
     this.finish(

@@ -3,6 +3,7 @@ export * from './access';
 export { IdentityModule } from './identity.module';
 export { IdentityFacade } from './application/identity.facade';
 export { presentedKey } from './api/auth.guard';
+export { USER_ID } from './api/dto';
 export { StartupError } from './application/provider-keys.service';
 export type { TenantCreatedData, TenantUpdatedData, ProviderKeySetData, ProviderKeyRemovedData, TenantEvent } from './domain/tenant';
 export type { ApiKeyIssuedData, ApiKeyRevokedData, ApiKeyEvent } from './domain/api-key';

@@ -1,3 +1,5 @@
+import { joinIdParts } from '../../libs/ids/composite-id';
+
 /**
  * Metering's published events: other modules (alerts, dashboard, subscriptions) read these from the log.
  * Stored shapes are frozen: add an upcaster rather than edit a field.
@@ -72,5 +74,16 @@ export interface UsageRefusedData {
 
 export type MeteringEvent = { type: 'UsageRecorded'; data: UsageRecordedData } | { type: 'UsageRefused'; data: UsageRefusedData };
 
-/** One stream per recorded call: `usage-{tenant}-{usage_id}` (no_stream on append makes a repeat a duplicate). */
-export const usageStreamId = (tenantId: string, usageId: string) => `usage-${tenantId}-${usageId}`;
+/**
+ * One stream per recorded call, in a namespace per source: a reported id (the tenant's, unique per tenant) can never
+ * name a gateway call's stream, so no report takes or changes a call Tollgate forwarded. The parts are length-prefixed
+ * (tenant ids and reported ids may both contain `-`). `no_stream` on append makes a repeat a duplicate.
+ */
+export const usageStreamId = (tenantId: string, usageId: string, source: UsageRecordedData['source'] = 'report') =>
+  `${source === 'gateway' ? 'usage.gateway' : 'usage.report'}-${joinIdParts(tenantId, usageId)}`;
+
+/**
+ * The name every record had before (both sources): ambiguous (`acme` + `eu-1` and `acme-eu` + `1` meet), so it is only
+ * read, to find a record stored under it, never written.
+ */
+export const legacyUsageStreamId = (tenantId: string, usageId: string) => `usage-${tenantId}-${usageId}`;

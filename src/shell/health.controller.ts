@@ -1,9 +1,10 @@
-import { Controller, Get, Header, Inject, Param, Post, Res } from '@nestjs/common';
+import { Controller, Get, Header, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, EventStore } from '../../libs/event-store/port';
 import { READ_STORE, ReadStore } from '../../libs/read-store/port';
 import { notFound } from '../../libs/errors';
 import { Public, Roles } from '../identity/access';
+import { IdentityFacade, presentedKey } from '../identity';
 import { LazyProjectionRunner, PROJECTION_RUNNER } from './infrastructure.module';
 import { MetricsService } from './metrics.service';
 
@@ -23,6 +24,7 @@ export class HealthController {
     @Inject(READ_STORE) private readonly reads: ReadStore,
     @Inject(PROJECTION_RUNNER) private readonly runner: LazyProjectionRunner,
     private readonly metrics: MetricsService,
+    private readonly identity: IdentityFacade,
   ) {}
 
   @Public()
@@ -34,8 +36,8 @@ export class HealthController {
 
   @Public()
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: stores reachable and projections caught up.' })
-  async ready(@Res({ passthrough: true }) reply: any) {
+  @ApiOperation({ summary: 'Readiness: stores reachable and projections caught up (200 or 503). The checks and projections are shown to the operator (admin key) only.' })
+  async ready(@Req() req: { headers?: Record<string, string | string[] | undefined> }, @Res({ passthrough: true }) reply: any) {
     const checks: Record<string, { ok: boolean; error?: string }> = {};
     try {
       await this.events.ping();
@@ -60,15 +62,15 @@ export class HealthController {
     checks.projections ??= { ok: maxLag <= READY_MAX_LAG && failing.length === 0, ...(failing.length ? { error: failing.map((p) => `${p.name}: ${p.error}`).join('; ') } : {}) };
     const ok = Object.values(checks).every((c) => c.ok);
     reply.status(ok ? 200 : 503);
-    return { status: ok ? 'ready' : 'not_ready', checks, projection_lag: maxLag, projections };
+    const status = ok ? 'ready' : 'not_ready';
+    // Store errors and projection names are for the operator; anyone else (a load balancer) needs the status only.
+    if (!(await this.isOperator(req))) return { status };
+    return { status, checks, projection_lag: maxLag, projections };
   }
 
-  @Public()
-  @Get('metrics')
-  @ApiExcludeEndpoint()
-  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
-  async metricsText() {
-    return this.metrics.registry.metrics();
+  private async isOperator(req: { headers?: Record<string, string | string[] | undefined> }): Promise<boolean> {
+    const raw = presentedKey(req.headers ?? {});
+    return raw !== null && (await this.identity.authenticate(raw))?.role === 'admin';
   }
 
   @Roles('admin')

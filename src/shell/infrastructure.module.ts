@@ -11,6 +11,9 @@ import type { StoredEvent } from '../../libs/event-store/port';
 import type { RebuildProgress } from '../../libs/projections/projection-runner';
 import { ProjectionRegistry } from './projection-registry';
 import { MetricsService } from './metrics.service';
+import { BusinessMetrics } from './business-metrics';
+import { MetricsController } from './metrics.controller';
+import type { Histogram } from 'prom-client';
 import type { ProjectionControl } from './projection-control';
 import type { FromWorker } from './projector-worker-host';
 import { ProjectorWorkerHost } from './projector-worker-host';
@@ -28,9 +31,13 @@ const providers: Provider[] = [
   { provide: CLOCK, useFactory: () => contextClock ?? new SystemClock() },
   {
     provide: EVENT_STORE,
-    inject: [APP_CONFIG],
     // Inside the projection worker the store commits on that thread: no writer thread of its own.
-    useFactory: (c: AppConfig) => createEventStore({ eventStoreUrl: c.eventStoreUrl, dataDir: c.dataDir, sqliteSync: c.sqliteSync, faultPoints: c.faultPoints, sqliteWriter: c.role === 'projector' ? 'inline' : 'thread' }),
+    inject: [APP_CONFIG, MetricsService],
+    useFactory: async (c: AppConfig, metrics: MetricsService) =>
+      timeAppends(
+        await createEventStore({ eventStoreUrl: c.eventStoreUrl, dataDir: c.dataDir, sqliteSync: c.sqliteSync, faultPoints: c.faultPoints, sqliteWriter: c.role === 'projector' ? 'inline' : 'thread' }),
+        metrics.histogram('tollgate_event_append_duration_seconds', 'Time from an append to its acknowledgement (durable), as its caller waits for it', [], APPEND_BUCKETS),
+      ),
   },
   { provide: READ_STORE, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createReadStore({ mongodbUrl: c.mongodbUrl, dataDir: c.dataDir }) },
   ProjectionRegistry,
@@ -41,7 +48,24 @@ const providers: Provider[] = [
     useFactory: (es: EventStore, rs: ReadStore, reg: ProjectionRegistry, config: AppConfig, clock: Clock) => new LazyProjectionRunner(es, rs, reg, config, clock),
   },
   MetricsService,
+  BusinessMetrics,
 ];
+
+/** Appends from 0.1 ms (a group commit without fsync) to 5 s (a store under trouble). */
+const APPEND_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5];
+
+/** Observes each append's duration: one clock read before, one when it settles (no extra promise in the caller's chain). */
+function timeAppends(store: EventStore, histogram: Histogram): EventStore {
+  const append = store.append.bind(store);
+  store.append = (streamId, events, expectedRevision) => {
+    const started = performance.now();
+    const p = append(streamId, events, expectedRevision);
+    const done = () => histogram.observe((performance.now() - started) / 1000);
+    p.then(done, done);
+    return p;
+  };
+  return store;
+}
 
 /**
  * The projections of this process, created once the modules have registered them: run on this thread (`inline`, and
@@ -158,7 +182,7 @@ function distinctPicks(events: readonly StoredEvent[], fields: readonly string[]
 
 /** Config, clock, stores, projections and metrics: shared by every module. */
 @Global()
-@Module({ providers, exports: providers })
+@Module({ providers, exports: providers, controllers: [MetricsController] })
 export class InfrastructureModule implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(PROJECTION_RUNNER) private readonly runner: LazyProjectionRunner,

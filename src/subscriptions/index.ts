@@ -17,3 +17,5 @@ export type {
 export { SUBSCRIPTION_EVENT_TYPES, subscriptionStreamId } from './domain/subscription-events';
 export { periodContaining, periodAt, periodStart } from './domain/billing-period';
 export type { BillingCycle, Period } from './domain/billing-period';
+export { AVERAGE_WINDOW_DAYS, TREND_WINDOW_DAYS, TREND_CHANGE, PROJECTION_METHOD, averagingDays, dailyPace, dailyCountPace, projectCount, usageTrend } from './domain/usage-outlook';
+export type { UsageTrend, ProjectionBasis, DayCounts, DailyPace } from './domain/usage-outlook';

@@ -75,7 +75,7 @@ async function buildHistory(t: TestApp): Promise<string> {
 async function waitForProjections(t: TestApp) {
   const started = Date.now();
   const timer = setInterval(async () => {
-    const r = await t.request('GET', '/ready').catch(() => null);
+    const r = await t.request('GET', '/ready', { key: TEST_ADMIN_KEY }).catch(() => null);
     if (r) log(`projections catching up: lag ${r.body?.projection_lag} events (${Math.round((Date.now() - started) / 1000)} s)`);
   }, 15_000);
   try {

@@ -1,5 +1,6 @@
 /**
- * The billing dashboard page (/dashboard) in a real headless Chromium (Debian's `chromium`, driven by playwright-core):
+ * The billing dashboard page (/dashboard) in a real headless Chromium (Debian's `chromium`, or the one inside the
+ * `@sparticuz/chromium` devDependency where Debian's is absent; driven by playwright-core):
  * Tollgate on a fresh data dir with a loopback fake OpenAI upstream, calls sent through the gateway, the page's figures
  * checked against the API's, live updates without a reload, an alert crossing 80 percent, mark-read, the tenant's
  * user picker, and a second user's data never on the first user's page. Screenshots go to test-output/browser/.
@@ -10,9 +11,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { AddressInfo } from 'net';
 import { chromium, BrowserContext, Page } from 'playwright-core';
+import { findChromium } from '../support/chromium';
 import { startTestApp, TestApp, TEST_ADMIN_KEY } from '../support/test-app';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OUT = path.join(process.cwd(), 'test-output', 'browser');
 const PROVIDER_KEY = 'sk-fake-provider-key-for-acme-0001';
 const LIVE_UPDATE_MS = 8000;
@@ -97,9 +98,7 @@ describe('the billing dashboard page in headless Chromium', () => {
   }
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is not installed at ${CHROMIUM}. The browser test needs Debian's chromium: apt-get update && apt-get install -y chromium (.ci/run installs it). Set CHROMIUM_PATH to use another binary.`);
-    }
+    const browser = await findChromium();
     fs.mkdirSync(OUT, { recursive: true });
     fake = await startFakeOpenAI();
     t = await startTestApp({ env: { TOLLGATE_UPSTREAM_OPENAI: fake.url }, now: '2025-03-10T12:00:00.000Z' });
@@ -143,7 +142,7 @@ describe('the billing dashboard page in headless Chromium', () => {
     await t.settle();
 
     userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tollgate-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, args: LAUNCH_ARGS, headless: true, viewport: { width: 1280, height: 900 } });
+    context = await chromium.launchPersistentContext(userDataDir, { executablePath: browser.executablePath, args: [...new Set([...browser.args, ...LAUNCH_ARGS])], headless: true, viewport: { width: 1280, height: 900 } });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('console', (m) => {
@@ -212,14 +211,16 @@ describe('the billing dashboard page in headless Chromium', () => {
     expect(Number(await attr('#total-cost', 'data-value'))).toBe(dash.current_usage.total_cost);
     expect(await page.textContent('#plan-name')).toBe(dash.limits.plan_name);
     expect(await attr('#usage-status', 'data-status')).toBe(dash.current_usage.usage_status);
-    if (dash.projections?.projected_monthly_cost !== undefined) expect(Number(await attr('#projected-cost', 'data-value'))).toBe(dash.projections.projected_monthly_cost);
+    expect(dash.projections.projected_monthly_cost).toEqual(expect.any(Number));
+    expect(Number(await attr('#projected-cost', 'data-value'))).toBe(dash.projections.projected_monthly_cost);
 
     // One bar per limit, each with the API's used value, limit and percentage, and the figure in words.
     for (const [limitKey, limitValue] of Object.entries<number>(dash.limits.limits)) {
       const row = page.locator(`#limits li[data-limit="${limitKey}"]`);
       expect(Number(await row.getAttribute('data-max'))).toBe(limitValue);
       const apiPercent = dash.usage_percentages[limitKey] ?? (limitKey === 'monthly_cost' ? dash.usage_percentages.cost : undefined);
-      if (apiPercent !== undefined) expect(Number(await row.getAttribute('data-percent'))).toBeCloseTo(apiPercent, 6);
+      expect(apiPercent).toEqual(expect.any(Number));
+      expect(Number(await row.getAttribute('data-percent'))).toBeCloseTo(apiPercent, 6);
       expect(await row.locator('.mark').count()).toBe(3);
     }
     expect(await page.textContent('#limits li[data-limit="openai_calls"]')).toContain('3 of 5 OpenAI calls');
@@ -227,7 +228,8 @@ describe('the billing dashboard page in headless Chromium', () => {
 
     // Days left: from the status endpoint, against the fake clock (2025-03-10, period to 2025-04-10).
     const status = await api('GET', '/api/subscription/status/alice', aliceKey);
-    if (status.days_remaining_in_period !== undefined) expect(Number(await attr('#days-left', 'data-value'))).toBe(status.days_remaining_in_period);
+    expect(status.days_remaining_in_period).toEqual(expect.any(Number));
+    expect(Number(await attr('#days-left', 'data-value'))).toBe(status.days_remaining_in_period);
     expect(await page.getAttribute('#health', 'data-state')).toBe('ready');
 
     // The key: in sessionStorage, in the Authorization header of every API call, never in a URL.

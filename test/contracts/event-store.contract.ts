@@ -6,10 +6,14 @@ export interface EventStoreHarness {
   open(): Promise<EventStore>;
   /** Closes `store` and opens the same data again. */
   reopen(store: EventStore): Promise<EventStore>;
+  /** A store on a log that holds no event of Tollgate's (on a server: only the server's own). */
+  openFresh(): Promise<EventStore>;
+  /** A second client of the same log as `store`, both open (another instance or process). */
+  openSecond(store: EventStore): Promise<EventStore>;
   cleanup?(): Promise<void>;
 }
 
-export function event(type = 'ThingHappened', data: Record<string, unknown> = {}, id = randomUUID()): NewEvent {
+export function event(type = 'ThingHappened', data: Record<string, unknown> = {}, id: string = randomUUID()): NewEvent {
   return { id, type, data, metadata: { occurredAt: '2025-03-10T12:00:00.000Z', correlationId: 'corr-1', causationId: 'cause-1' } };
 }
 
@@ -139,7 +143,120 @@ export function eventStoreContract(adapter: string, harness: EventStoreHarness):
       });
     });
 
+    describe('append: ids across streams, revisions and clients', () => {
+      it('an id already stored in another stream is a duplicate, stored once, and the target stream is untouched', async () => {
+        const s1 = streamOf();
+        const s2 = streamOf();
+        const e = event('Paid', { amount: 5 });
+        const first = await store.append(s1, [e], NO_STREAM);
+        const again = await store.append(s2, [e], NO_STREAM);
+        expect(again).toEqual({ duplicate: true, position: first.position, nextExpectedRevision: -1n });
+        expect(await store.readStream(s2)).toEqual([]);
+        expect((await store.readStream(s1)).map((x) => x.id)).toEqual([e.id]);
+      });
+
+      it('a retry at another expected revision after the stream grew is a duplicate with the stream\'s current revision', async () => {
+        const s = streamOf();
+        const e = event('Paid');
+        const first = await store.append(s, [e], NO_STREAM);
+        await store.append(s, [event(), event()], 0n);
+        for (const expected of [NO_STREAM, 0n, 2n, STREAM_EXISTS, ANY] as const) {
+          const retry = await store.append(s, [e], expected);
+          expect(retry).toEqual({ duplicate: true, position: first.position, nextExpectedRevision: 2n });
+        }
+        expect((await store.readStream(s)).map((x) => x.id).filter((id) => id === e.id)).toHaveLength(1);
+      });
+
+      it('an append whose ids are partly stored is refused and stores nothing', async () => {
+        const s = streamOf();
+        const a = event('A');
+        const b = event('B');
+        await store.append(s, [a], NO_STREAM);
+        await expect(store.append(s, [a, b], ANY)).rejects.toMatchObject({ name: 'PartialDuplicateError' });
+        await expect(store.append(streamOf(), [b, a], NO_STREAM)).rejects.toMatchObject({ name: 'PartialDuplicateError' });
+        expect((await store.readStream(s)).map((x) => x.id)).toEqual([a.id]);
+        // b is not stored: it can still be appended on its own.
+        expect((await store.append(s, [b], 0n)).duplicate).toBe(false);
+      });
+
+      it('keeps an id that is not a UUID, and recognises it again', async () => {
+        const s = streamOf();
+        const e = event('Reported', { n: 1 }, `report-${streamOf()}`);
+        const first = await store.append(s, [e], NO_STREAM);
+        const [stored] = await store.readStream(s);
+        expect(stored.id).toBe(e.id);
+        expect(await store.append(streamOf(), [e], ANY)).toMatchObject({ duplicate: true, position: first.position });
+      });
+
+      it('of two clients appending the same id at once, one writes it and the other is told it is a duplicate', async () => {
+        const other = await harness.openSecond(store);
+        try {
+          for (let i = 0; i < 5; i++) {
+            const s = streamOf();
+            const e = event('Paid', { i });
+            const results = await Promise.all([store.append(s, [e], NO_STREAM), other.append(s, [e], ANY)]);
+            expect(results.map((r) => r.duplicate).sort()).toEqual([false, true]);
+            expect(results[0].position).toBe(results[1].position);
+            expect(await other.readStream(s)).toHaveLength(1);
+          }
+          // What one client appends, the other's subscription delivers.
+          const s = streamOf();
+          const seen: StoredEvent[] = [];
+          const sub = other.subscribeToAll((es) => void seen.push(...es.filter((x) => x.streamId === s)), { after: await other.headPosition() });
+          try {
+            await store.append(s, [event('Seen')]);
+            await waitFor(() => seen.length === 1);
+            await sub.caughtUp();
+            expect(seen.map((x) => x.type)).toEqual(['Seen']);
+          } finally {
+            await sub.stop();
+          }
+        } finally {
+          await other.close();
+        }
+      });
+    });
+
     describe('reading', () => {
+      it('a fresh log has no head and nothing to read', async () => {
+        const fresh = await harness.openFresh();
+        try {
+          expect(await fresh.headPosition()).toBe(-1n);
+          expect(await fresh.readAll()).toEqual([]);
+          let calls = 0;
+          const sub = fresh.subscribeToAll(() => void calls++);
+          await sub.caughtUp();
+          await sub.stop();
+          expect(calls).toBe(0);
+        } finally {
+          await fresh.close();
+        }
+      });
+
+      it('pages through more than 1,000 events: a full page, then the rest', async () => {
+        const before = await store.headPosition();
+        const s = streamOf();
+        for (let i = 0; i < 12; i++) await store.append(s, Array.from({ length: 100 }, (_, k) => event('Page', { n: i * 100 + k })));
+        const first = await store.readAll({ after: before });
+        expect(first).toHaveLength(1000);
+        const rest = await store.readAll({ after: first[999].position });
+        const n = (es: StoredEvent[]) => es.filter((e) => e.streamId === s).map((e) => (e.data as { n: number }).n);
+        expect([...n(first), ...n(rest)]).toEqual(Array.from({ length: 1200 }, (_, i) => i));
+        expect(await store.readAll({ after: rest[rest.length - 1].position })).toEqual([]);
+      });
+
+      it('a typed read returns the matches among the next maxCount events of the log', async () => {
+        const before = await store.headPosition();
+        const s = streamOf();
+        const x = `X${s.slice(-12)}`;
+        await store.append(s, [event(x, { n: 1 }), event('Y'), event('Y'), event(x, { n: 2 }), event('Y'), event(x, { n: 3 })]);
+        expect((await store.readAll({ after: before, maxCount: 3, types: [x] })).map((e) => e.data)).toEqual([{ n: 1 }]);
+        expect((await store.readAll({ after: before, maxCount: 4, types: [x] })).map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }]);
+        expect((await store.readAll({ after: before, maxCount: 100, types: [x] })).map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+      });
+    });
+
+    describe('reading (as before)', () => {
       it('reads a stream forwards and backwards from a revision with a count', async () => {
         const s = streamOf();
         await store.append(s, Array.from({ length: 6 }, (_, i) => event('Step', { i })), NO_STREAM);
@@ -249,6 +366,96 @@ export function eventStoreContract(adapter: string, harness: EventStoreHarness):
         await store.append(s, [event()]);
         await new Promise((r) => setTimeout(r, 150));
         expect(calls).toBe(after);
+      });
+    });
+
+    describe('subscriptions: positions, failures, backlogs', () => {
+      it('lastPosition reaches the head when the last events are of other types, and caughtUp waits for nothing', async () => {
+        const s = streamOf();
+        const keep = `Keep${s.slice(-12)}`;
+        const start = await store.headPosition();
+        await store.append(s, [event(keep)]);
+        for (let i = 0; i < 5; i++) await store.append(s, [event('Other')]);
+        const seen: StoredEvent[] = [];
+        const sub = store.subscribeToAll((es) => void seen.push(...es), { after: start, types: [keep] });
+        try {
+          await sub.caughtUp();
+          expect(seen.map((e) => e.type)).toEqual([keep]);
+          expect(sub.lastPosition).toBe(await store.headPosition());
+          await store.append(s, [event('Other')]);
+          await sub.caughtUp();
+          expect(sub.lastPosition).toBe(await store.headPosition());
+        } finally {
+          await sub.stop();
+        }
+      });
+
+      it('catches up on a matching event far behind 1,500 others, and on a backlog larger than any buffer, once each and in order', async () => {
+        const start = await store.headPosition();
+        const s = streamOf();
+        const rare = `Rare${s.slice(-12)}`;
+        await store.append(s, [event(rare, { n: 0 })]);
+        for (let i = 0; i < 15; i++) await store.append(s, Array.from({ length: 100 }, () => event('Filler')));
+        const rares: StoredEvent[] = [];
+        const rareSub = store.subscribeToAll((es) => void rares.push(...es), { after: start, types: [rare] });
+        const all: StoredEvent[] = [];
+        // A slow handler with small batches: the client's own buffer (16 messages) fills many times over.
+        const allSub = store.subscribeToAll(
+          async (es) => {
+            await new Promise((r) => setImmediate(r));
+            all.push(...es.filter((e) => e.streamId === s));
+          },
+          { after: start, batchSize: 7 },
+        );
+        try {
+          await rareSub.caughtUp();
+          expect(rares.map((e) => e.data)).toEqual([{ n: 0 }]);
+          await allSub.caughtUp();
+          expect(all).toHaveLength(1501);
+          expect(all.map((e) => e.revision)).toEqual(Array.from({ length: 1501 }, (_, i) => BigInt(i)));
+        } finally {
+          await rareSub.stop();
+          await allSub.stop();
+        }
+      });
+
+      it('a handler that throws stops the subscription: caughtUp rejects with its error and the handler is not called again', async () => {
+        const start = await store.headPosition();
+        const s = streamOf();
+        await store.append(s, [event('Boom')]);
+        let calls = 0;
+        const sub = store.subscribeToAll(
+          () => {
+            calls++;
+            throw new Error('handler failed');
+          },
+          { after: start },
+        );
+        try {
+          await expect(sub.caughtUp()).rejects.toThrow('handler failed');
+          await store.append(s, [event('Boom')]);
+          await expect(sub.caughtUp()).rejects.toThrow('handler failed');
+          expect(calls).toBe(1);
+          expect(sub.lastPosition).toBe(start);
+        } finally {
+          await sub.stop();
+        }
+      });
+
+      it('with minBatchIntervalMs under load, caughtUp cuts the pause short and every event arrives once', async () => {
+        const start = await store.headPosition();
+        const s = streamOf();
+        const batches: number[] = [];
+        const sub = store.subscribeToAll((es) => void batches.push(es.filter((e) => e.streamId === s).length), { after: start, batchSize: 1000, minBatchIntervalMs: 600_000 });
+        try {
+          await store.append(s, Array.from({ length: 150 }, () => event('Load')));
+          await waitFor(() => batches.reduce((a, b) => a + b, 0) >= 150);
+          await store.append(s, Array.from({ length: 150 }, () => event('Load')));
+          await sub.caughtUp();
+          expect(batches.reduce((a, b) => a + b, 0)).toBe(300);
+        } finally {
+          await sub.stop();
+        }
       });
     });
 

@@ -36,7 +36,7 @@ const MAX_SKIP: Record<CrashPointName, number> = {
 export interface CrashPointResult {
   point: CrashPointName;
   runs: number;
-  /** Runs in which the point killed the victim. */
+  /** Runs in which the point itself killed the victim (it said so on stderr, then the process died of SIGKILL). */
   crashed: number;
   /** Runs in which the point was not reached in time (the drill then killed the victim itself). */
   notReached: number;
@@ -52,7 +52,16 @@ export interface CrashPointResult {
 
 const MONTH_MS = 31 * 24 * 3600 * 1000;
 
-export async function runCrashPoint(point: CrashPointName, runs: number, log: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<CrashPointResult> {
+export interface CrashPointOptions {
+  /** Most hits that pass before the kill (a random number up to this; default the point's MAX_SKIP). */
+  maxSkip?: number;
+  /** How long a run waits for the point to kill the victim (default 6 s, 8 s for a period close). */
+  waitMs?: number;
+  log?: (s: string) => void;
+}
+
+export async function runCrashPoint(point: CrashPointName, runs: number, options: CrashPointOptions = {}): Promise<CrashPointResult> {
+  const log = options.log ?? ((s: string) => process.stdout.write(s + '\n'));
   const upstream = new FaultUpstream();
   await upstream.start();
   const periodClose = point === 'mid-period-close';
@@ -64,7 +73,7 @@ export async function runCrashPoint(point: CrashPointName, runs: number, log: (s
   const alone = periodClose || (point === 'mid-rebuild' && process.env.CRASHPOINT_REBUILD_INSTANCES === '1');
   const cluster = await Cluster.start({ instances: alone ? 1 : 2, env, clockFile });
   try {
-    return await drive(point, runs, log, cluster, upstream, env, clockFile);
+    return await drive(point, runs, { ...options, log }, cluster, upstream, env, clockFile);
   } catch (err) {
     await cluster.killAll();
     await cluster.stop();
@@ -76,14 +85,22 @@ export async function runCrashPoint(point: CrashPointName, runs: number, log: (s
 async function drive(
   point: CrashPointName,
   runs: number,
-  log: (s: string) => void,
+  options: CrashPointOptions & { log: (s: string) => void },
   cluster: Cluster,
   upstream: FaultUpstream,
   env: Record<string, string>,
   clockFile: string | undefined,
 ): Promise<CrashPointResult> {
+  const { log } = options;
   const periodClose = point === 'mid-period-close';
   const victim = cluster.instances[cluster.size - 1];
+  // The point announces itself on stderr just before its SIGKILL (libs/faults/crash-point.ts): a SIGKILL without that
+  // line is the drill's own, not the point's.
+  const marker = `crash point ${point} `;
+  let sawPoint = false;
+  cluster.onOutput = (instance, text) => {
+    if (instance === victim && text.includes(marker)) sawPoint = true;
+  };
   const users = Array.from({ length: periodClose ? 12 : 4 }, (_, i) => `cp-user-${i}`);
   const tenant = await setupTenant(cluster.instances[0], cluster.adminKey, { tenantId: 'cp-tenant', planId: 'cp-plan', limits: {} });
   await subscribeUsers(cluster.instances[0], tenant.tenantKey, users, periodClose ? 'basic' : 'cp-plan');
@@ -104,8 +121,9 @@ async function drive(
   /** Months the clock moved: a victim killed during its start (closing what the last crash left) moves it not. */
   let months = 0;
   for (let run = 1; run <= runs; run++) {
-    const skip = Math.floor(Math.random() * (MAX_SKIP[point] + 1));
+    const skip = Math.floor(Math.random() * ((options.maxSkip ?? MAX_SKIP[point]) + 1));
     await victim.kill9();
+    sawPoint = false;
     let exitedDuringStart = false;
     try {
       await victim.start({ TOLLGATE_TEST_FAULTS: point, TOLLGATE_TEST_FAULT_SKIP: String(skip) });
@@ -120,15 +138,17 @@ async function drive(
         months++;
         cluster.setClockOffset(currentOffset);
       }
-      await Promise.race([victim.waitExit(), sleep(periodClose ? 8_000 : 6_000)]);
+      await Promise.race([victim.waitExit(), sleep(options.waitMs ?? (periodClose ? 8_000 : 6_000))]);
     }
+    if (!victim.running) await victim.waitClosed();
     const last = victim.exits[victim.exits.length - 1];
-    if (!victim.running && last?.signal === 'SIGKILL') crashed++;
+    const killedByPoint = !victim.running && last?.signal === 'SIGKILL' && sawPoint;
+    if (killedByPoint) crashed++;
     else {
       notReached++;
       await victim.kill9();
     }
-    log(`  ${point} run ${run}/${runs}: skip ${skip}, ${victim.running ? 'not reached' : exitedDuringStart ? 'killed during start' : 'killed'}; acked ${acked.size}`);
+    log(`  ${point} run ${run}/${runs}: skip ${skip}, ${!killedByPoint ? 'not reached' : exitedDuringStart ? 'killed during start' : 'killed'}; acked ${acked.size}`);
   }
   // A clean start: the store opens, the projections resume.
   await victim.start();

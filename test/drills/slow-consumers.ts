@@ -92,7 +92,7 @@ export async function runSlowConsumers(seconds: number, log: (s: string) => void
   await upstream.start();
   const receiver = new WebhookReceiver({ secret: 'whsec_drill_secret_0123456789', hang: true });
   const hookUrl = await receiver.start();
-  const env = { TOLLGATE_UPSTREAM_OPENAI: upstream.url };
+  const env = { TOLLGATE_UPSTREAM_OPENAI: upstream.url, TOLLGATE_WEBHOOK_ALLOW_PRIVATE: '1' };
   const cluster = await Cluster.start({ instances: 1, env });
   const inst = cluster.instances[0];
   const t = await setupTenant(inst, cluster.adminKey, { tenantId: 'slow', planId: 'slow-plan', limits: {} });

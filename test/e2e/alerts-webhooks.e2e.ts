@@ -1,17 +1,6 @@
-import { randomUUID } from 'crypto';
-import { EVENT_STORE, EventStore } from '../../libs/event-store/port';
-import { UsageRecordedData, usageStreamId } from '../../src/metering';
-import { SubscriptionsFacade } from '../../src/subscriptions';
+import { appendSearches, eventually } from '../fakes/recorded-usage';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { startTestApp, TEST_ADMIN_KEY, TestApp } from '../support/test-app';
-
-async function eventually(check: () => Promise<boolean>, timeoutMs = 5000) {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Signed webhook deliveries, retried with backoff (on the fake clock), every attempt in the tenant's delivery log. */
 describe('Alert webhooks', () => {
@@ -24,24 +13,10 @@ describe('Alert webhooks', () => {
     keys[id] = (await t.request('POST', `/api/admin/tenants/${id}/keys`, { key: TEST_ADMIN_KEY, body: { role: 'tenant' } })).body.key;
   }
 
-  /** Appends recorded usage straight to the log (as metering would). */
-  async function usage(tenantId: string, user: string, n: number) {
-    const store = t.app.get<EventStore>(EVENT_STORE);
-    const sub = await t.app.get(SubscriptionsFacade).getEffective(tenantId, user, t.clock.now());
-    for (let i = 0; i < n; i++) {
-      const id = randomUUID();
-      const data: UsageRecordedData = {
-        usage_id: id, tenant_id: tenantId, user_id: user, provider: 'tavily', model: 'search', operation: 'search', source: 'report',
-        input_tokens: 0, output_tokens: 0, cache_read_tokens: 0, cache_write_tokens: 0, reasoning_tokens: 0, units: 1, cost: '0.001',
-        price_version: 'test', price_source: 'catalog', latency_ms: 5, status: 200, streamed: false, estimated: false,
-        occurred_at: t.clock.now().toISOString(), period_start: sub.period_start, period_end: sub.period_end, plan_id: sub.plan_id,
-      };
-      await store.append(usageStreamId(tenantId, id), [{ id: randomUUID(), type: 'UsageRecorded', data, metadata: { occurredAt: data.occurred_at } }], 'no_stream');
-    }
-  }
+  const usage = (tenantId: string, user: string, n: number) => appendSearches(t, tenantId, user, n);
 
   beforeAll(async () => {
-    t = await startTestApp({ now: '2025-03-10T12:00:00.000Z' });
+    t = await startTestApp({ now: '2025-03-10T12:00:00.000Z', env: { TOLLGATE_WEBHOOK_ALLOW_PRIVATE: '1' } });
     await t.request('PUT', '/api/admin/plans/hooky', {
       key: TEST_ADMIN_KEY,
       body: { name: 'Hooky', monthly_price: 5, yearly_price: 50, limits: { tavily_calls: 10 }, alert_thresholds: [80, 90, 100] },
@@ -135,7 +110,8 @@ describe('Alert webhooks', () => {
     }
   });
 
-  it('generate a secret when none is given, validate the url, and can be removed', async () => {
+  it('generate a secret for a first endpoint when none is given, validate the url, and can be removed', async () => {
+    expect((await t.request('DELETE', '/api/tenant/webhooks', { key: keys['dead-shop'] })).status).toBe(204);
     const put = await t.request('PUT', '/api/tenant/webhooks', { key: keys['dead-shop'], body: { url: 'https://example.com/hook' } });
     expect(put.status).toBe(200);
     expect(put.body.secret).toMatch(/^whsec_/);

@@ -164,7 +164,8 @@ describe('Dashboard, usage and trends over six months of history', () => {
 
     // The usage endpoint (metering's read model) agrees.
     const usage = await t.request('GET', '/api/subscription/usage/dana', { key: tenantKey });
-    if (usage.status === 200) expect(usage.body.current_usage).toMatchObject({ total_calls: mine.length, total_cost: cost6(sumCost(mine)) });
+    expect(usage.status).toBe(200);
+    expect(usage.body.current_usage).toMatchObject({ total_calls: mine.length, total_cost: cost6(sumCost(mine)) });
   });
 
   it('recommends the next plan, naming it and what it adds, past 80 percent of a limit', async () => {

@@ -14,13 +14,15 @@ interface Row {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
   body?: unknown;
+  /** The tenant backend's own routes: every user key gets 403 (its own user or not), so they probe nothing for it. */
+  tenantOnly?: true;
 }
 
 const ROWS: Row[] = [
   { method: 'GET', path: '/api/subscription/status/{user_id}' },
   { method: 'GET', path: '/api/subscription/billing/{user_id}' },
-  { method: 'POST', path: '/api/subscription/{user_id}/change-plan', body: { plan_id: 'basic' } },
-  { method: 'POST', path: '/api/subscription/{user_id}/cancel', body: { immediately: true } },
+  { method: 'POST', path: '/api/subscription/{user_id}/change-plan', body: { plan_id: 'basic' }, tenantOnly: true },
+  { method: 'POST', path: '/api/subscription/{user_id}/cancel', body: { immediately: true }, tenantOnly: true },
   { method: 'GET', path: '/api/subscription/usage/{user_id}' },
   { method: 'GET', path: '/api/subscription/usage/{user_id}/logs' },
   { method: 'GET', path: '/api/subscription/usage/{user_id}/trends' },
@@ -32,7 +34,7 @@ const ROWS: Row[] = [
 ];
 
 /** Routes that take the user in the body: the same probes, with `{user_id}` replaced inside the body. */
-const BODY_ROWS: Row[] = [{ method: 'POST', path: '/api/subscription/subscribe', body: { user_id: '{user_id}', plan_id: 'pro', billing_cycle: 'monthly' } }];
+const BODY_ROWS: Row[] = [{ method: 'POST', path: '/api/subscription/subscribe', body: { user_id: '{user_id}', plan_id: 'pro', billing_cycle: 'monthly' }, tenantOnly: true }];
 
 describe('Isolation matrix: no user or tenant sees another’s data', () => {
   let t: TestApp;
@@ -108,8 +110,10 @@ describe('Isolation matrix: no user or tenant sees another’s data', () => {
         const foreign = await send(target!);
         const missing = await send(absent);
         expect({ prober, ...normalized(foreign, target!, absent) }).toEqual({ prober, ...normalized(missing, target!, absent) });
-        // A user-scoped route answers another user's key with 404 (and so does a tenant route for a user it never had).
-        if (prober === 'mallory' || missing.status === 404) expect({ prober, status: foreign.status }).toEqual({ prober, status: 404 });
+        // A user-scoped route answers another user's key with 404 (and so does a tenant route for a user it never had);
+        // a tenant-only route answers every user key with 403.
+        const expected = prober === 'mallory' ? (row.tenantOnly ? 403 : 404) : missing.status;
+        expect({ prober, status: foreign.status }).toEqual({ prober, status: expected });
       }
       // Nothing of the victim's changed.
       expect((await es.readStream(`subscription-iso-a/${v.user}`)).length).toBe(v.streamLength);

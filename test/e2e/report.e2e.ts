@@ -110,14 +110,13 @@ describe('Reporting usage (POST /api/usage/events) and the usage log', () => {
     expect(u.body.current_usage.provider_breakdown.openai).toEqual(expect.objectContaining({ calls: 7, tokens: 14, cost_exact: '0.0000091' }));
   });
 
-  it('lets a user key report and read only its own usage', async () => {
+  it('refuses a report from a user key (reporting is the tenant backend’s) and lets it read only its own usage', async () => {
     const userKey = (await t.request('POST', '/api/tenant/keys', { key: tenantKey, body: { user_id: 'u-self' } })).body.key;
     expect(userKey).toMatch(/^tg_/);
-    const r = await report([ev('self-1', 'u-self'), ev('other-1', 'u-other')], userKey);
-    expect(r.body.results).toEqual([
-      { id: 'self-1', status: 'accepted', cost: expect.any(Number), cost_exact: '0.0000013' },
-      { id: 'other-1', status: 'rejected', reason: 'this key may not report usage for user u-other' },
-    ]);
+    const refused = await report([ev('self-0', 'u-self')], userKey);
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('forbidden');
+    expect((await report([ev('self-1', 'u-self')])).body.results).toEqual([{ id: 'self-1', status: 'accepted', cost: expect.any(Number), cost_exact: '0.0000013' }]);
     await t.settle();
     expect((await t.request('GET', '/api/subscription/usage/u-self', { key: userKey })).status).toBe(200);
     expect((await t.request('GET', '/api/subscription/usage/u-self/logs', { key: userKey })).body.items).toHaveLength(1);

@@ -79,21 +79,29 @@ describe('Subscriptions over HTTP', () => {
       remaining_tokens: 100_000_000 - 4500,
       usage_percentage: 0,
       days_remaining_in_period: 31,
-      avg_daily_usage: Math.round((4500 / 7) * 100) / 100,
-      usage_trend: 'increasing',
+      // The period's first day: no complete day yet, so the average is today's so far and nothing is extrapolated.
+      avg_daily_usage: 4500,
+      projection_basis: 'first_day',
+      averaging_days: 0,
+      usage_trend: 'stable',
       next_billing_date: '2025-04-10T12:00:00.000Z',
       next_billing_amount: 79.04,
       current_calls: 3,
       current_cost_exact: '0.0370368',
       plan_history: [{ at: '2025-03-10T12:00:00.000Z', change: 'subscribed', plan_id: 'pro', previous_plan_id: null, billing_cycle: 'monthly', reason: null }],
     });
-    expect(status.body.projected_monthly_usage).toBe(Math.round(4500 + (4500 / 7) * 31));
+    expect(status.body.projected_monthly_usage).toBe(4500);
+    // The dashboard answers the same question the same way, at the same moment.
+    const dashboard = await t.request('GET', '/api/subscription/dashboard/alice', { key: alice });
+    expect(dashboard.body.usage_trend).toBe(status.body.usage_trend);
+    expect(dashboard.body.projections).toMatchObject({ basis: 'first_day', averaging_days: 0, avg_daily_tokens: 4500, projected_tokens: 4500 });
     expect((await t.request('GET', '/api/subscription/status/alice', { key: alice })).body.plan_history).toBeUndefined();
     await subscribe('bob', 'basic');
     expect((await t.request('GET', '/api/subscription/status/bob', { key: alice })).status).toBe(404);
     expect((await t.request('GET', '/api/subscription/billing/bob', { key: alice })).status).toBe(404);
-    // A user key may subscribe only itself.
-    expect((await subscribe('bob', 'pro', 'monthly', alice)).status).toBe(404);
+    // A user key may not subscribe anyone, itself included: that is the tenant backend's.
+    expect((await subscribe('bob', 'pro', 'monthly', alice)).status).toBe(403);
+    expect((await subscribe('alice', 'enterprise', 'monthly', alice)).status).toBe(403);
   });
 
   it('puts a user without a subscription on the tenant’s default plan from the first call, and follows a changed default', async () => {

@@ -40,6 +40,8 @@ export class FakeProvider {
   gapMs = 0;
   /** Keep each request (off for benchmarks). */
   keepRequests = true;
+  /** Headers added to every answer (a provider's account headers, cookies: what the gateway must not pass on). */
+  responseHeaders: Record<string, string | string[]> = {};
   /** The usage an OpenAI-shaped chat answer reports, from the request (default FAKE_USAGE.openaiChat). */
   chatUsage: ((body: any) => { prompt_tokens: number; completion_tokens: number; cached?: number; reasoning?: number }) | null = null;
   private faults: FakeFault[] = [];
@@ -109,17 +111,19 @@ export class FakeProvider {
 
   private answer(req: FakeRequest, res: http.ServerResponse, fault: FakeFault | undefined): void {
     const kind = ANSWERS[this.kind];
+    const fake = this;
     const ex: FakeExchange = {
       req,
       res,
       fake: this,
       json(status, body, headers = {}) {
+        const extra = fake.responseHeaders;
         const text = JSON.stringify(body);
-        res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+        res.writeHead(status, { ...extra, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
         res.end(text);
       },
       sse: async (frames, options = {}) => {
-        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+        res.writeHead(200, { ...this.responseHeaders, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
         const upTo = options.cut ? Math.min(2, frames.length) : frames.length;
         for (let i = 0; i < upTo; i++) {
           res.write(frames[i]);

@@ -65,6 +65,7 @@ export class Instance {
   /** True from the moment /health answered until the process is killed or stopped. */
   up = false;
   private exited: Promise<void> = Promise.resolve();
+  private closed: Promise<void> = Promise.resolve();
 
   constructor(
     readonly cluster: Cluster,
@@ -126,6 +127,8 @@ export class Instance {
     };
     proc.stdout!.on('data', keepRecent);
     proc.stderr!.on('data', keepRecent);
+    // 'close' comes after 'exit' once the pipes are drained: the last words of a killed process are read by then.
+    this.closed = new Promise<void>((resolve) => proc.once('close', () => resolve()));
     this.exited = new Promise<void>((resolve) => {
       proc.once('exit', (code, signal) => {
         this.up = false;
@@ -183,6 +186,11 @@ export class Instance {
   /** Resolves when the current process has exited (a crash point killed it, or a kill). */
   waitExit(): Promise<void> {
     return this.exited;
+  }
+
+  /** Resolves when the current process has exited and everything it wrote to stdout and stderr has been read. */
+  waitClosed(): Promise<void> {
+    return this.closed;
   }
 
   async restart(extraEnv: Record<string, string | undefined> = {}): Promise<void> {

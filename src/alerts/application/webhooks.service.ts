@@ -7,6 +7,8 @@ import { EVENT_STORE, EventStore } from '../../../libs/event-store/port';
 import { APP_CONFIG, AppConfig } from '../../shell';
 import { webhookDecider, WebhookEvent, webhookStreamId } from '../domain/webhook';
 import { seal, unseal } from '../infrastructure/secret-box';
+import { WebhookAddressRefused } from '../infrastructure/webhook-address';
+import { WebhookSender } from '../infrastructure/webhook-sender';
 
 export interface WebhookView {
   url: string;
@@ -20,6 +22,7 @@ export class WebhooksService {
     @Inject(EVENT_STORE) private readonly events: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly sender: WebhookSender,
   ) {}
 
   private masterKey(): Buffer {
@@ -28,19 +31,48 @@ export class WebhooksService {
     return this.config.masterKey;
   }
 
-  /** Sets the endpoint. Without a secret one is generated and returned (the only time it is shown). */
+  /**
+   * Sets the endpoint, once its URL is known to be public (422 otherwise). A given secret replaces the signing secret;
+   * without one, the endpoint keeps the secret it has (a changed URL is not a new secret), and a first endpoint gets a
+   * generated one, returned this once.
+   */
   async configure(tenantId: string, url: string, secret?: string): Promise<WebhookView & { secret?: string }> {
     const key = this.masterKey();
-    const generated = secret ? undefined : 'whsec_' + randomBytes(24).toString('base64url');
+    await this.assertAllowed(url);
+    const { state } = await loadState(this.events, webhookStreamId(tenantId), webhookDecider);
+    const generated = secret || state.secret_sealed ? undefined : newSecret();
+    return this.store(tenantId, url, secret ? seal(key, secret) : (state.secret_sealed ?? seal(key, generated!)), generated);
+  }
+
+  /** A new signing secret for the endpoint (shown this once); the URL stays. */
+  async rotateSecret(tenantId: string): Promise<WebhookView & { secret: string }> {
+    const key = this.masterKey();
+    const { state } = await loadState(this.events, webhookStreamId(tenantId), webhookDecider);
+    if (!state.url) throw notFound('Webhook');
+    const secret = newSecret();
+    return (await this.store(tenantId, state.url, seal(key, secret), secret)) as WebhookView & { secret: string };
+  }
+
+  private async store(tenantId: string, url: string, secretSealed: string, shown: string | undefined): Promise<WebhookView & { secret?: string }> {
     const now = this.clock.now();
     await handleCommand<ReturnType<typeof webhookDecider.initialState>, Parameters<typeof webhookDecider.decide>[0], WebhookEvent>(
       this.events,
       webhookStreamId(tenantId),
       webhookDecider,
-      { type: 'ConfigureWebhook', data: { tenant_id: tenantId, url, secret_sealed: seal(key, secret ?? generated!), configured_at: now.toISOString() } },
+      { type: 'ConfigureWebhook', data: { tenant_id: tenantId, url, secret_sealed: secretSealed, configured_at: now.toISOString() } },
       { now },
     );
-    return { url, configured_at: now.toISOString(), ...(generated ? { secret: generated } : {}) };
+    return { url, configured_at: now.toISOString(), ...(shown ? { secret: shown } : {}) };
+  }
+
+  private async assertAllowed(url: string): Promise<void> {
+    try {
+      await this.sender.assertAllowed(url);
+    } catch (err) {
+      if (err instanceof WebhookAddressRefused)
+        throw new AppError(422, 'validation_failed', `The webhook url is refused: ${err.reason}. Webhooks go only to public addresses.`, { fields: [{ field: 'url', problems: [err.reason] }] });
+      throw err;
+    }
   }
 
   async get(tenantId: string): Promise<WebhookView | null> {
@@ -53,11 +85,11 @@ export class WebhooksService {
     await handleCommand(this.events, webhookStreamId(tenantId), webhookDecider, { type: 'RemoveWebhook', data: { tenant_id: tenantId, removed_at: now.toISOString() } } as const, { now });
   }
 
-  /** The current signing secret, or null when the tenant has no endpoint. */
-  async signingSecret(tenantId: string): Promise<string | null> {
+  /** Where deliveries go now and the secret they are signed with, or null when the tenant has no endpoint. */
+  async endpoint(tenantId: string): Promise<{ url: string; secret: string } | null> {
     const { state } = await loadState(this.events, webhookStreamId(tenantId), webhookDecider);
-    if (!state.secret_sealed) return null;
-    return unseal(this.masterKey(), state.secret_sealed);
+    if (!state.url || !state.secret_sealed) return null;
+    return { url: state.url, secret: unseal(this.masterKey(), state.secret_sealed) };
   }
 
   async require(tenantId: string): Promise<WebhookView> {
@@ -66,3 +98,5 @@ export class WebhooksService {
     return w;
   }
 }
+
+const newSecret = () => 'whsec_' + randomBytes(24).toString('base64url');

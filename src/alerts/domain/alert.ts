@@ -1,5 +1,6 @@
 import Decimal from 'decimal.js';
 import { AppError } from '../../../libs/errors';
+import { joinIdParts } from '../../../libs/ids/composite-id';
 import { Money } from '../../../libs/money';
 import { describeAlert } from './alert-wording';
 import { limitUsage, UsageTotals } from './limit-usage';
@@ -68,10 +69,28 @@ export interface AlertState {
   read: boolean;
 }
 
-/** One stream per (tenant, user, period, limit, threshold): appending it with `no_stream` makes the alert happen once. */
+/**
+ * One stream per (tenant, user, period, limit, threshold): appending it with `no_stream` makes the alert happen once.
+ * The parts are length-prefixed: tenant and user ids may contain `-`.
+ */
 export const usageAlertStreamId = (tenantId: string, userId: string, periodStart: string, limit: string, threshold: number) =>
+  `alert.usage-${joinIdParts(tenantId, userId, periodStart, limit, String(threshold))}`;
+export const renewalNoticeStreamId = (tenantId: string, userId: string, periodStart: string) => `alert.renewal-${joinIdParts(tenantId, userId, periodStart)}`;
+
+/**
+ * The names alerts had before: `a-b` + `c` and `a` + `b-c` meet, so they are only read (an alert raised under one
+ * is not raised again), never written.
+ */
+export const legacyUsageAlertStreamId = (tenantId: string, userId: string, periodStart: string, limit: string, threshold: number) =>
   `alert-${tenantId}-${userId}-${periodStart}-${limit}-${threshold}`;
-export const renewalNoticeStreamId = (tenantId: string, userId: string, periodStart: string) => `alert-${tenantId}-${userId}-${periodStart}-renewal`;
+export const legacyRenewalNoticeStreamId = (tenantId: string, userId: string, periodStart: string) => `alert-${tenantId}-${userId}-${periodStart}-renewal`;
+
+/** Whether a raise stored under a legacy name is this alert's own (that name may belong to another tuple). */
+export function isSameAlert(stored: UsageAlertRaisedData | RenewalNoticeRaisedData, wanted: UsageAlertRaisedData | RenewalNoticeRaisedData): boolean {
+  if (stored.kind !== wanted.kind || stored.tenant_id !== wanted.tenant_id || stored.user_id !== wanted.user_id || stored.period_start !== wanted.period_start) return false;
+  if (stored.kind === 'usage' && wanted.kind === 'usage') return stored.limit === wanted.limit && stored.threshold === wanted.threshold;
+  return true;
+}
 
 export const alertDecider = {
   initialState: (): AlertState => ({ raised: null, read: false }),

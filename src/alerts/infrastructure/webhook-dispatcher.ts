@@ -1,4 +1,6 @@
+import { randomUUID } from 'crypto';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { notFound } from '../../../libs/errors';
 import { CLOCK, Clock } from '../../../libs/clock';
 import { EVENT_STORE, EventStore, WrongExpectedVersionError } from '../../../libs/event-store/port';
 import { READ_STORE, ReadStore } from '../../../libs/read-store/port';
@@ -7,10 +9,9 @@ import { WebhooksService } from '../application/webhooks.service';
 import { deterministicUuid } from '../application/deterministic-id';
 import { DEFAULT_RETRY_POLICY, nextAttemptAt, RetryPolicy, WebhookDeliveryAttemptedData, webhookDeliveryStreamId } from '../domain/webhook';
 import { OutboxDoc, WEBHOOK_OUTBOX } from '../projections/webhook-outbox.projection';
-import { SIGNATURE_HEADER, signWebhook, TIMESTAMP_HEADER } from './webhook-signature';
+import { DELIVERY_REASONS, WebhookSender } from './webhook-sender';
 
 const POLL_MS = 200;
-const TIMEOUT_MS = 10_000;
 const CONCURRENCY = 8;
 
 /**
@@ -35,6 +36,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     @Inject(EVENT_STORE) private readonly events: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly webhooks: WebhooksService,
+    private readonly sender: WebhookSender,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -81,51 +83,26 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     const attempt = doc.attempts + 1;
     this.attemptedHere.set(doc.delivery_id, attempt);
     const attemptedAt = this.clock.now();
-    const started = performance.now();
-    let statusCode: number | null = null;
-    let error: string | null = null;
-    const secret = await this.webhooks.signingSecret(doc.tenant_id);
-    if (secret === null) {
-      error = 'The tenant has no webhook endpoint any more.';
-    } else {
-      const body = JSON.stringify(doc.payload);
-      const timestamp = String(Math.floor(attemptedAt.getTime() / 1000));
-      try {
-        const res = await fetch(doc.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'user-agent': 'Tollgate-Webhooks/1',
-            [TIMESTAMP_HEADER]: timestamp,
-            [SIGNATURE_HEADER]: signWebhook(secret, timestamp, body),
-            'x-tollgate-delivery': doc.delivery_id,
-            'x-tollgate-attempt': String(attempt),
-          },
-          body,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(TIMEOUT_MS),
-        });
-        statusCode = res.status;
-        await res.arrayBuffer().catch(() => undefined);
-        if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
-      } catch (err) {
-        const e = err as Error & { cause?: { code?: string } };
-        error = e.name === 'TimeoutError' ? `No answer within ${TIMEOUT_MS} ms` : `${e.message}${e.cause?.code ? ` (${e.cause.code})` : ''}`;
-      }
-    }
+    // Each attempt goes where the endpoint is now: a tenant that fixed its URL after a failure gets the retries there.
+    const endpoint = await this.webhooks.endpoint(doc.tenant_id);
+    const sent = endpoint
+      ? await this.sender.send(endpoint.url, endpoint.secret, doc.payload, { id: doc.delivery_id, attempt, at: attemptedAt })
+      : { status_code: null, error: DELIVERY_REASONS.noEndpoint, duration_ms: 0 };
+    const { status_code: statusCode, error } = sent;
+    const secret = endpoint?.secret ?? null;
     const ok = error === null;
     const next = ok || secret === null ? null : nextAttemptAt(this.policy, new Date(doc.created_at), attemptedAt, attempt);
     const data: WebhookDeliveryAttemptedData = {
       delivery_id: doc.delivery_id,
       tenant_id: doc.tenant_id,
       alert_id: doc.alert_id,
-      url: doc.url,
+      url: endpoint?.url ?? doc.url,
       attempt,
       attempted_at: attemptedAt.toISOString(),
       status_code: statusCode,
       ok,
       error,
-      duration_ms: Math.round(performance.now() - started),
+      duration_ms: sent.duration_ms,
       next_attempt_at: next ? next.toISOString() : null,
       gave_up: !ok && next === null,
     };
@@ -141,4 +118,40 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     }
     if (!ok) this.log.warn({ delivery_id: doc.delivery_id, attempt, error, next_attempt_at: data.next_attempt_at }, 'webhook delivery attempt failed');
   }
+
+  /**
+   * A test delivery to the endpoint now, signed like a real one (payload type `test`, no alert), so a tenant can check
+   * its receiver. Not retried; its attempt is in the delivery log (alert_id `test`) and in the answer.
+   */
+  async sendTest(tenantId: string): Promise<WebhookDeliveryAttemptedData> {
+    const endpoint = await this.webhooks.endpoint(tenantId);
+    if (!endpoint) throw notFound('Webhook');
+    const at = this.clock.now();
+    const deliveryId = randomUUID();
+    const payload = { type: 'test', delivery_id: deliveryId, tenant_id: tenantId, sent_at: at.toISOString(), alert: null };
+    const sent = await this.sender.send(endpoint.url, endpoint.secret, payload, { id: deliveryId, attempt: 1, at });
+    const data: WebhookDeliveryAttemptedData = {
+      delivery_id: deliveryId,
+      tenant_id: tenantId,
+      alert_id: TEST_DELIVERY_ALERT_ID,
+      url: endpoint.url,
+      attempt: 1,
+      attempted_at: at.toISOString(),
+      status_code: sent.status_code,
+      ok: sent.error === null,
+      error: sent.error,
+      duration_ms: sent.duration_ms,
+      next_attempt_at: null,
+      gave_up: false,
+    };
+    await this.events.append(
+      webhookDeliveryStreamId(deliveryId),
+      [{ id: deterministicUuid(`${deliveryId}#1`), type: 'WebhookDeliveryAttempted', data, metadata: { occurredAt: at.toISOString() } }],
+      'no_stream',
+    );
+    return data;
+  }
 }
+
+/** The alert_id of a test delivery in the delivery log. */
+export const TEST_DELIVERY_ALERT_ID = 'test';

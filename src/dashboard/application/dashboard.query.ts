@@ -119,6 +119,7 @@ export class DashboardQuery {
         projected_monthly_cost: costToJson(outlook.projected_cost),
         projected_usage_percentage: outlook.projected_usage_percentage,
         method: PROJECTION_METHOD,
+        basis: outlook.basis,
         projected_limit_dates: outlook.projected_limit_dates,
         projected_percentages: outlook.projected_percentages,
         projected_calls: outlook.projected_calls,

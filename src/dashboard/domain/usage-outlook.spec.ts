@@ -1,6 +1,7 @@
 import { addUsageInPlace, emptyTotals, UsageTotals } from '../../alerts';
 import { daysBetween, minusMonths, monthsBetween } from './calendar';
-import { recommendations, usageOutlook, usageTrend } from './usage-outlook';
+import { usageTrend } from '../../subscriptions';
+import { recommendations, usageOutlook } from './usage-outlook';
 
 function day(calls: number, provider = 'gemini', tokensEach = 100, costEach = '0.01'): UsageTotals {
   let t = emptyTotals();
@@ -51,11 +52,25 @@ describe('The usage outlook', () => {
     expect(o.projected_limit_dates.gemini_calls).toBe('2025-03-03T00:00:00.000Z');
   });
 
-  it('averages the usage so far over the time elapsed (at least a day) before a day is complete', () => {
-    const first = { '2025-03-01': day(6) };
-    const o = usageOutlook({ now: new Date('2025-03-01T06:00:00.000Z'), periodStart, periodEnd, totals: sumOf(Object.values(first)), daily: first, limits: {} });
+  it('on the period\'s first day, says so (basis first_day) and projects the usage so far instead of extrapolating minutes', () => {
+    // 3 calls in the first 15 minutes: not 96 calls a day.
+    const first = { '2025-03-01': day(3) };
+    const o = usageOutlook({ now: new Date('2025-03-01T00:15:00.000Z'), periodStart, periodEnd, totals: sumOf(Object.values(first)), daily: first, limits: { gemini_calls: 50 } });
+    expect(o.basis).toBe('first_day');
     expect(o.averaging_days).toBe(0);
-    expect(o.avg_daily_calls).toBe(6);
+    expect(o.avg_daily_calls).toBe(3);
+    expect(o.projected_calls).toBe(3);
+    expect(o.projected_cost.toFixed()).toBe('0.03');
+    expect(o.projected_percentages).toEqual({ gemini_calls: 6 });
+    expect(o.projected_limit_dates).toEqual({ gemini_calls: null });
+  });
+
+  it('from the second day on, averages the complete days only (basis complete_days)', () => {
+    const two = { '2025-03-01': day(8), '2025-03-02': day(1) };
+    const o = usageOutlook({ now: new Date('2025-03-02T06:00:00.000Z'), periodStart, periodEnd, totals: sumOf(Object.values(two)), daily: two, limits: {} });
+    expect(o.basis).toBe('complete_days');
+    expect(o.averaging_days).toBe(1);
+    expect(o.avg_daily_calls).toBe(8);
     expect(o.projected_usage_percentage).toBeNull();
   });
 });
@@ -76,6 +91,18 @@ describe('The usage trend', () => {
     expect(usageTrend(with3and3(10, 9), today)).toBe('stable');
     expect(usageTrend(with3and3(0, 0), today)).toBe('stable');
     expect(usageTrend(with3and3(0, 1), today)).toBe('increasing');
+  });
+
+  it('is judged on tokens (the status\'s usage), and on calls only when the six days had no tokens', () => {
+    const d: Record<string, UsageTotals> = {};
+    // More calls, fewer tokens: tokens decide.
+    for (const k of ['2025-03-04', '2025-03-05', '2025-03-06']) d[k] = day(10, 'openai', 100);
+    for (const k of ['2025-03-07', '2025-03-08', '2025-03-09']) d[k] = day(12, 'openai', 50);
+    expect(usageTrend(d, today)).toBe('decreasing');
+    const search: Record<string, UsageTotals> = {};
+    for (const k of ['2025-03-04', '2025-03-05', '2025-03-06']) search[k] = day(10, 'tavily', 0);
+    for (const k of ['2025-03-07', '2025-03-08', '2025-03-09']) search[k] = day(12, 'tavily', 0);
+    expect(usageTrend(search, today)).toBe('increasing');
   });
 });
 

@@ -1,18 +1,11 @@
 import Decimal from 'decimal.js';
 import { Money, costToJson } from '../../../libs/money';
 import { formatCount, formatUsd, LimitSubject, limitSubject, UsageTotals, usageOfLimit } from '../../alerts';
-import { addDays, DAY_MS, dayKey, daysBetween } from './calendar';
+import { dailyCountPace, dailyPace, DailyPace, ProjectionBasis, projectCount, usageTrend } from '../../subscriptions';
+import { DAY_MS, dayKey, daysBetween } from './calendar';
 
-/**
- * How the dashboard projects, stated once. The daily average is taken over the last 7 complete UTC days of the
- * period (fewer at its start; before a day is complete, the usage so far over the time elapsed, counted as at least
- * one day). The projection for the whole period is the usage so far plus that average over the days remaining.
- */
-export const PROJECTION_METHOD = 'usage_so_far + average_daily_usage_of_last_7_complete_days * days_remaining';
-export const AVERAGE_WINDOW_DAYS = 7;
-/** usage_trend compares the last 3 complete days with the 3 before; a change above 10 percent is a trend. */
-export const TREND_WINDOW_DAYS = 3;
-export const TREND_CHANGE = 0.1;
+/** The daily average, projection and trend are defined once, in subscriptions (the status uses the same). */
+export { PROJECTION_METHOD, TREND_WINDOW_DAYS } from '../../subscriptions';
 /** Recommendations: upgrade above 80 percent used or 90 percent projected; optimize above 300 tokens a call. */
 export const UPGRADE_USED_PERCENT = 80;
 export const UPGRADE_PROJECTED_PERCENT = 90;
@@ -30,6 +23,8 @@ export interface OutlookInput {
 }
 
 export interface Outlook {
+  /** `first_day`: no complete day in the period yet, so the projections are the usage so far, not a pace. */
+  basis: ProjectionBasis;
   days_elapsed: number;
   days_remaining: number;
   averaging_days: number;
@@ -62,18 +57,19 @@ export function usageOutlook(i: OutlookInput): Outlook {
   const firstDay = dayKey(i.periodStart);
   const elapsedDays = Math.max(0, (i.now.getTime() - i.periodStart.getTime()) / DAY_MS);
   const remainingDays = Math.max(0, (i.periodEnd.getTime() - i.now.getTime()) / DAY_MS);
-  const yesterday = addDays(today, -1);
-  const windowStart = [addDays(today, -AVERAGE_WINDOW_DAYS), firstDay].sort().pop()!;
-  const window = windowStart <= yesterday ? daysBetween(windowStart, yesterday) : [];
-  const windowTotals = window.map((k) => i.daily[k]).filter((t): t is UsageTotals => t !== undefined);
-
   // Counts are whole numbers (exact as doubles); only cost goes through Decimal.
-  const averageCount = (measure: (t: UsageTotals) => number): number =>
-    window.length ? windowTotals.reduce((s, t) => s + measure(t), 0) / window.length : measure(i.totals) / Math.max(1, elapsedDays);
-  const averageCost = (measure: (t: UsageTotals) => Decimal.Value): Decimal =>
-    window.length
-      ? windowTotals.reduce((s, t) => s.plus(measure(t)), new Money(0)).div(window.length)
-      : new Money(measure(i.totals)).div(Math.max(1, elapsedDays));
+  const countPace = (measure: (t: UsageTotals) => number) => dailyCountPace(today, firstDay, (d) => (i.daily[d] ? measure(i.daily[d]) : 0));
+  const costPace = (measure: (t: UsageTotals) => Decimal.Value): DailyPace<Decimal> =>
+    dailyPace<Decimal>(
+      today,
+      firstDay,
+      (d) => new Money(i.daily[d] ? measure(i.daily[d]) : 0),
+      (values) => values.reduce((s, v) => s.plus(v), new Money(0)),
+      (total, n) => total.div(n),
+    );
+  const projectCost = (used: Decimal, pace: DailyPace<Decimal>) => (pace.basis === 'first_day' ? used : used.plus(pace.average.times(remainingDays)));
+  // On the first day a pace is minutes of data: no date is projected from it (a limit already reached still is).
+  const paceForDates = (pace: DailyPace<Decimal>) => (pace.basis === 'first_day' ? new Money(0) : pace.average);
 
   const usage_percentages: Record<string, number> = {};
   const projected_percentages: Record<string, number> = {};
@@ -84,43 +80,43 @@ export function usageOutlook(i: OutlookInput): Outlook {
     if (subject.measure === 'cost') {
       const measure = (t: UsageTotals) => usageOfLimit(limit, t);
       const used = measure(i.totals);
-      const avg = averageCost(measure);
+      const pace = costPace(measure);
       usage_percentages[limit] = pct(used, value);
-      projected_percentages[limit] = pct(used.plus(avg.times(remainingDays)), value);
-      projected_limit_dates[limit] = limitDate(i, limit, value, used, avg, firstDay, today);
+      projected_percentages[limit] = pct(projectCost(used, pace), value);
+      projected_limit_dates[limit] = limitDate(i, limit, value, used, paceForDates(pace), firstDay, today);
       continue;
     }
     const count = (t: UsageTotals) => countOf(subject, t);
     const used = count(i.totals);
-    const avg = averageCount(count);
-    if (used === 0 && avg === 0) {
+    const pace = countPace(count);
+    if (used === 0 && pace.average === 0) {
       usage_percentages[limit] = 0;
       projected_percentages[limit] = 0;
       projected_limit_dates[limit] = null;
       continue;
     }
     usage_percentages[limit] = pct(new Money(used), value);
-    projected_percentages[limit] = pct(new Money(used + avg * remainingDays), value);
-    projected_limit_dates[limit] = limitDate(i, limit, value, new Money(used), new Money(avg), firstDay, today);
+    projected_percentages[limit] = pct(new Money(projectCount(used, pace, remainingDays)), value);
+    projected_limit_dates[limit] = limitDate(i, limit, value, new Money(used), paceForDates({ ...pace, average: new Money(pace.average) }), firstDay, today);
   }
   const costLimit = i.limits.monthly_cost;
-  const cost = (t: UsageTotals) => t.cost;
-  const avgCost = averageCost(cost);
-  const projectedCost = new Money(i.totals.cost).plus(avgCost.times(remainingDays));
-  const avgCalls = averageCount((t) => t.calls);
-  const avgTokens = averageCount((t) => t.tokens);
+  const cost = costPace((t) => t.cost);
+  const projectedCost = projectCost(new Money(i.totals.cost), cost);
+  const calls = countPace((t) => t.calls);
+  const tokens = countPace((t) => t.tokens);
   const projected_usage_percentage =
     typeof costLimit === 'number' ? pct(projectedCost, costLimit) : Object.keys(projected_percentages).length ? Math.max(...Object.values(projected_percentages)) : null;
 
   return {
+    basis: calls.basis,
     days_elapsed: Math.round(elapsedDays * 100) / 100,
     days_remaining: Math.round(remainingDays * 100) / 100,
-    averaging_days: window.length,
-    avg_daily_calls: round2n(avgCalls),
-    avg_daily_tokens: round2n(avgTokens),
-    avg_daily_cost: costToJson(avgCost),
-    projected_calls: round2n(i.totals.calls + avgCalls * remainingDays),
-    projected_tokens: round2n(i.totals.tokens + avgTokens * remainingDays),
+    averaging_days: calls.days,
+    avg_daily_calls: round2n(calls.average),
+    avg_daily_tokens: round2n(tokens.average),
+    avg_daily_cost: costToJson(cost.average),
+    projected_calls: round2n(projectCount(i.totals.calls, calls, remainingDays)),
+    projected_tokens: round2n(projectCount(i.totals.tokens, tokens, remainingDays)),
     projected_cost: projectedCost,
     usage_percentages,
     projected_percentages,
@@ -149,22 +145,6 @@ function limitDate(i: OutlookInput, limit: string, value: number, used: Decimal,
   const days = new Money(value).minus(used).div(avg).toNumber();
   const at = i.now.getTime() + days * DAY_MS;
   return at <= i.periodEnd.getTime() ? new Date(Math.ceil(at)).toISOString() : null;
-}
-
-/** Calls of the last 3 complete days against the 3 before: more than 10 percent up or down is a trend. */
-export function usageTrend(daily: Record<string, UsageTotals>, today: string): 'increasing' | 'decreasing' | 'stable' {
-  const sumDays = (fromBack: number, n: number) => {
-    let s = 0;
-    for (let j = 0; j < n; j++) s += daily[addDays(today, -(fromBack + j))]?.calls ?? 0;
-    return s;
-  };
-  const recent = sumDays(1, TREND_WINDOW_DAYS);
-  const before = sumDays(1 + TREND_WINDOW_DAYS, TREND_WINDOW_DAYS);
-  if (before === 0) return recent > 0 ? 'increasing' : 'stable';
-  const change = (recent - before) / before;
-  if (change > TREND_CHANGE) return 'increasing';
-  if (change < -TREND_CHANGE) return 'decreasing';
-  return 'stable';
 }
 
 export interface PlanSummary {

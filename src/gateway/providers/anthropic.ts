@@ -1,3 +1,4 @@
+import type { OperationSpec } from '../operations';
 import { anthropicMaxOutput } from './max-output';
 import { anthropicSearchBudget, anthropicSearches, WEB_SEARCH } from './server-tools';
 import { bodyModel, CallDescription, CallRequest, describeCall, LazyStreamMeter, num, ProviderAdapter, textOf, Usage } from './provider';
@@ -21,8 +22,16 @@ export function anthropicUsage(u: any): Usage | null {
   };
 }
 
+/** What Tollgate meters at Anthropic. Not listed: message batches, files, models, skills, the admin and organization API. */
+const ANTHROPIC_OPERATIONS: OperationSpec[] = [
+  { name: 'messages', method: 'POST', path: '/v1/messages', body: 'json' },
+  { name: 'count_tokens', method: 'POST', path: '/v1/messages/count_tokens', body: 'json' },
+  { name: 'completion', method: 'POST', path: '/v1/complete', body: 'json' },
+];
+
 export const anthropic: ProviderAdapter = {
   id: 'anthropic',
+  operations: ANTHROPIC_OPERATIONS,
 
   describe(req: CallRequest): CallDescription {
     const body = req.body;

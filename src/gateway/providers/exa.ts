@@ -1,3 +1,4 @@
+import type { OperationSpec } from '../operations';
 import { CallDescription, CallRequest, describeCall, ProviderAdapter, Usage } from './provider';
 import { NoStreamMeter } from './no-stream';
 
@@ -6,8 +7,12 @@ import { NoStreamMeter } from './no-stream';
  * Tollgate's catalog: one unit a search or answer, one per page asked of `/contents`. Exa's own `costDollars` is not
  * used for the price (Tollgate prices from its catalog), only as proof that the call was billed.
  */
+/** What Tollgate meters at Exa. Not listed: research tasks, websets, webhooks, team and key management. */
+const EXA_OPERATIONS: OperationSpec[] = ['search', 'contents', 'answer', 'findSimilar'].map((name): OperationSpec => ({ name, method: 'POST', path: `/${name}`, body: 'json', maxBodyBytes: 256 * 1024 }));
+
 export const exa: ProviderAdapter = {
   id: 'exa',
+  operations: EXA_OPERATIONS,
 
   describe(req: CallRequest): CallDescription {
     const operation = req.path.replace(/^\/+/, '').split('/')[0] || 'search';

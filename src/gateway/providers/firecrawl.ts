@@ -1,3 +1,4 @@
+import type { OperationSpec } from '../operations';
 import { bearer, CallDescription, CallRequest, describeCall, num, ProviderAdapter, Usage } from './provider';
 import { NoStreamMeter } from './no-stream';
 
@@ -29,8 +30,26 @@ function creditsPerPage(options: any): number {
  * repeat and count nothing again. `/v2/extract` has no bound known before it runs: it is priced per job by the
  * operator's `extract` price, and not forwarded until there is one.
  */
+/**
+ * What Tollgate meters at Firecrawl (v2, and v1 for the older SDK): scrape, search, map, and the crawl, batch-scrape
+ * and extract jobs with their status polls. Not listed: cancelling a job (DELETE), a crawl's errors, active crawls,
+ * the team's credit and token usage.
+ */
+const FIRECRAWL_OPERATIONS: OperationSpec[] = ['v1', 'v2'].flatMap((v): OperationSpec[] => [
+  { name: 'scrape', method: 'POST', path: `/${v}/scrape`, body: 'json', maxBodyBytes: 256 * 1024 },
+  { name: 'search', method: 'POST', path: `/${v}/search`, body: 'json', maxBodyBytes: 256 * 1024 },
+  { name: 'map', method: 'POST', path: `/${v}/map`, body: 'json', maxBodyBytes: 256 * 1024 },
+  { name: 'crawl', method: 'POST', path: `/${v}/crawl`, body: 'json', maxBodyBytes: 256 * 1024 },
+  { name: 'crawl_result', method: 'GET', path: `/${v}/crawl/{id}`, body: 'none' },
+  { name: 'batch_scrape', method: 'POST', path: `/${v}/batch/scrape`, body: 'json', maxBodyBytes: 1024 * 1024 },
+  { name: 'batch_scrape_result', method: 'GET', path: `/${v}/batch/scrape/{id}`, body: 'none' },
+  { name: 'extract', method: 'POST', path: `/${v}/extract`, body: 'json', maxBodyBytes: 1024 * 1024 },
+  { name: 'extract_result', method: 'GET', path: `/${v}/extract/{id}`, body: 'none' },
+]);
+
 export const firecrawl: ProviderAdapter = {
   id: 'firecrawl',
+  operations: FIRECRAWL_OPERATIONS,
 
   describe(req: CallRequest): CallDescription {
     const body = req.body;

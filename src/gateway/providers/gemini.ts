@@ -1,3 +1,4 @@
+import type { OperationSpec } from '../operations';
 import { geminiMaxOutput } from './max-output';
 import { geminiGrounded, geminiGroundingBudget, GOOGLE_SEARCH } from './server-tools';
 import { CallDescription, CallRequest, describeCall, LazyStreamMeter, num, ProviderAdapter, textOf, Usage } from './provider';
@@ -27,8 +28,21 @@ const candidatesText = (chunk: any, out: string[]) => {
  * Google Gemini (`@google/genai`): `/v1beta/models/{model}:{method}`, the model in the URL path; key in
  * `x-goog-api-key` (or `?key=`). `usageMetadata` is cumulative in a stream: the last one counts.
  */
+/**
+ * What Tollgate meters at Gemini: `{version}/models/{model}:{method}` (and tuned models) for the five methods below.
+ * Not listed: files, cached contents, batches, tuning, model listing, `predict` and long-running operations.
+ */
+const GEMINI_OPERATIONS: OperationSpec[] = ['v1beta', 'v1', 'v1alpha'].flatMap((v) =>
+  ['models', 'tunedModels'].flatMap((kind) =>
+    (['generateContent', 'streamGenerateContent', 'countTokens', 'embedContent', 'batchEmbedContents'] as const).map(
+      (method): OperationSpec => ({ name: method, method: 'POST', path: `/${v}/${kind}/{model}:${method}`, body: 'json' }),
+    ),
+  ),
+);
+
 export const gemini: ProviderAdapter = {
   id: 'gemini',
+  operations: GEMINI_OPERATIONS,
 
   describe(req: CallRequest): CallDescription {
     const m = MODEL_IN_PATH.exec(req.path);

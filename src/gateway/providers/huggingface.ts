@@ -1,3 +1,4 @@
+import type { OperationSpec } from '../operations';
 import { bearer, bodyModel, CallDescription, CallRequest, describeCall, ProviderAdapter, textOf } from './provider';
 import { chatMaxOutput } from './max-output';
 import { ChatStreamMeter, chatBodyUsage, chatOutputText, chatPromptText, openAiError, withIncludeUsage } from './openai-compatible';
@@ -7,8 +8,16 @@ import { ChatStreamMeter, chatBodyUsage, chatOutputText, chatPromptText, openAiE
  * Groq's OpenAI-compatible path (`/openai/v1/chat/completions`). OpenAI-shaped; Groq streams report `x_groq.usage`.
  * The `:provider` suffix is dropped from the recorded model (it routes, it does not change the price).
  */
+/** The Hugging Face router's and Groq's OpenAI-compatible calls (`/v1/...` and `/openai/v1/...`). Not listed: models, files, batches, audio. */
+const HUGGINGFACE_OPERATIONS: OperationSpec[] = ['/v1', '/openai/v1'].flatMap((base): OperationSpec[] => [
+  { name: 'chat', method: 'POST', path: `${base}/chat/completions`, body: 'json' },
+  { name: 'completion', method: 'POST', path: `${base}/completions`, body: 'json' },
+  { name: 'embeddings', method: 'POST', path: `${base}/embeddings`, body: 'json' },
+]);
+
 export const huggingface: ProviderAdapter = {
   id: 'huggingface',
+  operations: HUGGINGFACE_OPERATIONS,
 
   describe(req: CallRequest): CallDescription {
     const body = req.body;

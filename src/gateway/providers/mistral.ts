@@ -1,3 +1,4 @@
+import type { OperationSpec } from '../operations';
 import { bearer, bodyModel, CallDescription, CallRequest, describeCall, ProviderAdapter, textOf } from './provider';
 import { chatMaxOutput } from './max-output';
 import { ChatStreamMeter, chatBodyUsage, chatOutputText, chatPromptText } from './openai-compatible';
@@ -6,8 +7,16 @@ import { ChatStreamMeter, chatBodyUsage, chatOutputText, chatPromptText } from '
  * Mistral: `/v1/chat/completions`, `/v1/fim/completions`, `/v1/embeddings`, `/v1/agents/completions`; Bearer key.
  * Usage comes in the last stream chunk without opt-in, so nothing is injected (it reportedly rejects stream_options).
  */
+/** What Tollgate meters at Mistral. Not listed: agents, files, fine-tuning, batch jobs, models, OCR, moderations. */
+const MISTRAL_OPERATIONS: OperationSpec[] = [
+  { name: 'chat', method: 'POST', path: '/v1/chat/completions', body: 'json' },
+  { name: 'fim', method: 'POST', path: '/v1/fim/completions', body: 'json' },
+  { name: 'embeddings', method: 'POST', path: '/v1/embeddings', body: 'json' },
+];
+
 export const mistral: ProviderAdapter = {
   id: 'mistral',
+  operations: MISTRAL_OPERATIONS,
 
   describe(req: CallRequest): CallDescription {
     const body = req.body;

@@ -1,3 +1,4 @@
+import type { OperationSpec } from '../operations';
 import { bodyModel, CallDescription, CallRequest, describeCall, LazyStreamMeter, ProviderAdapter, StreamMeter, textOf, Usage, bearer } from './provider';
 import { chatMaxOutput, responsesMaxOutput } from './max-output';
 import { imageCallPricing } from './openai-images';
@@ -5,8 +6,29 @@ import { chatSearchBudget, responsesSearchBudget, responsesSearches, WEB_SEARCH 
 import { ChatStreamMeter, chatBodyUsage, chatOutputText, chatPromptText, openAiError, responsesUsage, withIncludeUsage } from './openai-compatible';
 
 /** OpenAI: `/v1/chat/completions`, `/v1/responses`, `/v1/embeddings`, `/v1/images/*`, `/v1/completions`; Bearer key. */
+/**
+ * What Tollgate meters at OpenAI. Not listed, so never forwarded with the tenant's key: files, uploads, batches,
+ * fine-tuning, vector stores, assistants and threads, realtime client secrets, stored chat completions (GET/POST/DELETE
+ * `/v1/chat/completions/{id}...`), stored responses (`/v1/responses/{id}`), model listing and deletion, moderations
+ * (free at OpenAI: nothing to meter), organization and project endpoints. An operator may allow some per tenant
+ * (passthrough, tenant keys only).
+ */
+const OPENAI_OPERATIONS: OperationSpec[] = [
+  { name: 'chat', method: 'POST', path: '/v1/chat/completions', body: 'json' },
+  { name: 'responses', method: 'POST', path: '/v1/responses', body: 'json' },
+  { name: 'embeddings', method: 'POST', path: '/v1/embeddings', body: 'json' },
+  { name: 'completion', method: 'POST', path: '/v1/completions', body: 'json' },
+  { name: 'image', method: 'POST', path: '/v1/images/generations', body: 'json' },
+  { name: 'image_edit', method: 'POST', path: '/v1/images/edits', body: 'multipart' },
+  { name: 'image_variation', method: 'POST', path: '/v1/images/variations', body: 'multipart' },
+  { name: 'audio_speech', method: 'POST', path: '/v1/audio/speech', body: 'json' },
+  { name: 'audio_transcription', method: 'POST', path: '/v1/audio/transcriptions', body: 'multipart' },
+  { name: 'audio_translation', method: 'POST', path: '/v1/audio/translations', body: 'multipart' },
+];
+
 export const openai: ProviderAdapter = {
   id: 'openai',
+  operations: OPENAI_OPERATIONS,
 
   describe(req: CallRequest): CallDescription {
     const body = req.body;

@@ -1,5 +1,6 @@
 import type { ProviderId } from '../../shell';
 import type { UsageVector } from '../../metering';
+import type { MatchedOperation, OperationSpec } from '../operations';
 
 /**
  * What a provider reported a call used (absent fields are 0); `unit_key` when the units are priced by another key
@@ -20,6 +21,8 @@ export interface CallRequest {
   body: any;
   /** The body's bytes as received. */
   rawBody?: Buffer;
+  /** The operation the gateway matched the call to (from the adapter's `operations`), before describe runs. */
+  operation?: MatchedOperation;
 }
 
 export interface CallDescription {
@@ -63,6 +66,11 @@ export interface StreamMeter {
 /** Everything the gateway needs to know about one provider's wire format. One implementation per file. */
 export interface ProviderAdapter {
   readonly id: ProviderId;
+  /**
+   * The operations Tollgate can meter for this provider: the only calls forwarded (matched before describe). A call
+   * to any other method and path is answered 404 in the provider's error shape and never reaches the provider.
+   */
+  readonly operations: readonly OperationSpec[];
   /** Recognises the call: operation, model (body or URL), streaming, prompt text, units, body rewrites. */
   describe(req: CallRequest): CallDescription;
   /** Puts the upstream key where this provider reads it (after the gateway removed every key header). */

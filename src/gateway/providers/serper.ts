@@ -1,9 +1,16 @@
+import type { OperationSpec } from '../operations';
 import { CallDescription, CallRequest, describeCall, num, ProviderAdapter, Usage } from './provider';
 import { NoStreamMeter } from './no-stream';
 
 /** Serper (google.serper.dev): `POST /search` (also /images, /news, /places...), key in `X-API-KEY`; `credits` in the body. */
+/** Serper's search endpoints (one credit a query; a JSON array body is a batch of queries). Not listed: `/account`. */
+const SERPER_OPERATIONS: OperationSpec[] = ['search', 'images', 'news', 'places', 'maps', 'videos', 'shopping', 'scholar', 'patents', 'autocomplete'].map(
+  (name): OperationSpec => ({ name, method: 'POST', path: `/${name}`, body: 'json', maxBodyBytes: 256 * 1024 }),
+);
+
 export const serper: ProviderAdapter = {
   id: 'serper',
+  operations: SERPER_OPERATIONS,
 
   describe(req: CallRequest): CallDescription {
     const operation = req.path.replace(/^\/+/, '').split('/')[0] || 'search';

@@ -1,3 +1,4 @@
+import type { OperationSpec } from '../operations';
 import { bearer, CallDescription, CallRequest, describeCall, ProviderAdapter, Usage } from './provider';
 import { NoStreamMeter } from './no-stream';
 
@@ -15,8 +16,21 @@ const endpointKey = (path: string) => path.replace(/^\/+/, '').replace(/^v\d+(be
  * POST by a unit key named after its path, which has no price until the operator sets one (so it is not forwarded).
  * An asynchronous endpoint (upscale/creative) is billed when it starts; polling its result is not paid work.
  */
+/**
+ * What Tollgate meters at Stability (v2beta, multipart): stable-image generate, edit, control and upscale by service,
+ * 3D and audio (priced by the operator's unit keys: not forwarded until priced), and the poll of an asynchronous
+ * result. Not listed: the account and balance (`/v1/user/...`), engines, the v1 generation API.
+ */
+const STABILITY_OPERATIONS: OperationSpec[] = [
+  ...['generate', 'edit', 'control', 'upscale'].map((kind): OperationSpec => ({ name: kind, method: 'POST', path: `/v2beta/stable-image/${kind}/{service}`, body: 'multipart' })),
+  { name: '3d', method: 'POST', path: '/v2beta/3d/{service}', body: 'multipart' },
+  { name: 'audio', method: 'POST', path: '/v2beta/audio/{model}/{service}', body: 'multipart' },
+  { name: 'result', method: 'GET', path: '/v2beta/results/{id}', body: 'none' },
+];
+
 export const stability: ProviderAdapter = {
   id: 'stability',
+  operations: STABILITY_OPERATIONS,
 
   describe(req: CallRequest): CallDescription {
     const m = GENERATE.exec(req.path);

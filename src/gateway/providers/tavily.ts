@@ -1,3 +1,4 @@
+import type { OperationSpec } from '../operations';
 import { bearer, CallDescription, CallRequest, describeCall, num, ProviderAdapter, Usage } from './provider';
 import { NoStreamMeter } from './no-stream';
 
@@ -16,8 +17,12 @@ function expectedCredits(operation: string, body: any): number {
  * Tavily: `/search`, `/extract`, `/crawl`, `/map`; Bearer key (SDK 0.0.x sent `api_key` in the body: removed before
  * forwarding). Credits are reported only with `include_usage: true`, which the gateway adds.
  */
+/** What Tollgate meters at Tavily. Not listed: `/usage` (the account's credits) and anything else. */
+const TAVILY_OPERATIONS: OperationSpec[] = ['search', 'extract', 'crawl', 'map'].map((name): OperationSpec => ({ name, method: 'POST', path: `/${name}`, body: 'json', maxBodyBytes: 256 * 1024 }));
+
 export const tavily: ProviderAdapter = {
   id: 'tavily',
+  operations: TAVILY_OPERATIONS,
 
   describe(req: CallRequest): CallDescription {
     const operation = req.path.replace(/^\/+/, '').split(/[/?]/)[0] || 'search';

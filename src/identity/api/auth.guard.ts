@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { forbidden, unauthorized } from '../../../libs/errors';
 import { IS_PUBLIC, Principal, ROLES } from '../access';
-import { FailedAuthLimiter } from '../application/failed-auth-limiter';
+import { FailedAuthLimiter, tooManyFailedAuthentications } from '../application/failed-auth-limiter';
 import { KeyRegistry } from '../application/key-registry';
 
 /** The key presented: `Authorization: Bearer tg_...` or `x-tollgate-key`. */
@@ -20,7 +20,8 @@ export function presentedKey(headers: Record<string, string | string[] | undefin
 
 /**
  * The global guard (APP_GUARD): every route but the @Public ones needs a valid key. A missing, unknown and revoked key
- * get the same 401; failures are counted per client address and too many get 429. `@Roles` limits the route.
+ * get the same 401; failures are counted per client address and key prefix, and a failure beyond the limit gets 429
+ * (a key that authenticates is always served). `@Roles` limits the route.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -36,12 +37,11 @@ export class AuthGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     const req = context.switchToHttp().getRequest();
     const address: string = req.ip ?? req.socket?.remoteAddress ?? 'unknown';
-    this.limiter.check(address);
     const raw = presentedKey(req.headers ?? {});
     const principal: Principal | null = raw ? await this.keys.authenticate(raw) : null;
     if (!principal) {
-      this.limiter.fail(address);
-      throw unauthorized();
+      const wait = this.limiter.fail(address, raw);
+      throw wait === null ? unauthorized() : tooManyFailedAuthentications(wait);
     }
     req.principal = principal;
     const roles = this.reflector.getAllAndOverride<Principal['role'][] | undefined>(ROLES, targets);

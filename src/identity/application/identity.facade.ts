@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../../../libs/errors';
 import { Principal } from '../access';
+import { FailedAuthLimiter } from './failed-auth-limiter';
 import { IdentityCommands } from './identity-commands';
 import { KeyRegistry } from './key-registry';
 import { ProviderKeysService } from './provider-keys.service';
@@ -20,7 +21,17 @@ export class IdentityFacade {
     private readonly providerKeys: ProviderKeysService,
     private readonly tenants: TenantDirectory,
     private readonly commands: IdentityCommands,
+    private readonly failures: FailedAuthLimiter,
   ) {}
+
+  /**
+   * Counts a failed authentication (a missing, unknown or revoked key) from a client address: the seconds to wait when
+   * the address or the key's prefix failed too often (answer 429 with Retry-After), else null (answer 401). Shared
+   * with the management API's guard.
+   */
+  failedAuthentication(address: string, presentedKey: string | null): number | null {
+    return this.failures.fail(address, presentedKey);
+  }
 
   /** The principal of a presented key (tg_...), or null for an unknown or revoked key. Answers from memory. */
   authenticate(rawKey: string): Promise<Principal | null> {

@@ -4,7 +4,7 @@ import { EVENT_STORE, EventStore } from '../../../libs/event-store/port';
 import { handleCommand } from '../../../libs/event-store/command-handling';
 import { READ_STORE, ReadStore } from '../../../libs/read-store/port';
 import { AppError, notFound } from '../../../libs/errors';
-import { APP_CONFIG, AppConfig, PROVIDER_IDS } from '../../shell';
+import { APP_CONFIG, AppConfig, discardCreatedMasterKey, masterKeyCreatedHere, PROVIDER_IDS } from '../../shell';
 import { tenantDecider, tenantStreamId } from '../domain/tenant';
 import { lastFour } from '../infrastructure/key-material';
 import { decryptProviderKey, encryptProviderKey } from '../infrastructure/provider-key-cipher';
@@ -62,12 +62,18 @@ export class ProviderKeysService {
     const page = await this.docs().find({}, { limit: 1 });
     const sample = page.items[0];
     if (!sample) return;
-    if (!this.config.masterKey)
-      throw new StartupError('provider keys are stored but TOLLGATE_MASTER_KEY is not set. Set TOLLGATE_MASTER_KEY to the master key they were encrypted with (64 hex characters) and start again.');
+    const missing = `provider keys are stored but TOLLGATE_MASTER_KEY is not set and ${this.config.masterKeyFile} does not exist. Set TOLLGATE_MASTER_KEY to the master key they were encrypted with (64 hex characters), or restore master.key from your backup, and start again.`;
+    if (!this.config.masterKey) throw new StartupError(missing);
     try {
       decryptProviderKey(this.config.masterKey, sample.tenant_id, sample.sealed);
     } catch {
-      throw new StartupError('TOLLGATE_MASTER_KEY does not decrypt the stored provider keys. Set it to the master key they were encrypted with and start again.');
+      // A key this start just created cannot be the one they were sealed with: remove it, so it is not mistaken for it.
+      if (this.config.masterKeySource === 'file' && masterKeyCreatedHere(this.config)) {
+        discardCreatedMasterKey(this.config);
+        throw new StartupError(missing);
+      }
+      const which = this.config.masterKeySource === 'file' ? `The master key in ${this.config.masterKeyFile}` : 'TOLLGATE_MASTER_KEY';
+      throw new StartupError(`${which} does not decrypt the stored provider keys. Set TOLLGATE_MASTER_KEY to the master key they were encrypted with and start again.`);
     }
   }
 
@@ -118,7 +124,7 @@ export class ProviderKeysService {
 
   private requireMasterKey(): Buffer {
     if (!this.config.masterKey)
-      throw new AppError(409, 'master_key_missing', 'Provider keys cannot be stored or used: TOLLGATE_MASTER_KEY is not set on this Tollgate.');
+      throw new AppError(409, 'master_key_missing', 'Provider keys cannot be stored or used: this Tollgate has no master key (TOLLGATE_MASTER_KEY is not set and no DATA_DIR/master.key was created, because MONGODB_URL is set).');
     return this.config.masterKey;
   }
 

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { randomUUID } from 'crypto';
 import { CLOCK, Clock } from '../../../libs/clock';
 import { AppError, PricingException, UsageLimitExceededException, validationFailed } from '../../../libs/errors';
-import { CurrentPrincipal, IdentityFacade } from '../../identity';
+import { CurrentPrincipal, IdentityFacade, Roles } from '../../identity';
 import type { Principal } from '../../identity';
 import { MeteringFacade } from '../application/metering.facade';
 import { MAX_REPORT_BATCH, ReportUsageHandler } from '../application/report-usage.handler';
@@ -41,13 +41,14 @@ export class UsageReportController {
   ) {}
 
   @Post('events')
+  @Roles('tenant', 'admin')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Reports usage of calls the application made itself (a batch of up to 1,000).',
     description:
       'Each event is answered on its own: `accepted` (recorded, with its cost), `duplicate` (an id seen before with the same payload: ' +
       'not counted again), `conflict` (an id seen before with a different payload) or `rejected` (with the reason). A bad event never ' +
-      'rejects the good ones. Costs use the price in effect at `occurred_at`. A user key may report only its own user. The status is 200 ' +
+      'rejects the good ones. Costs use the price in effect at `occurred_at`. Tenant keys only (a user key gets 403). The status is 200 ' +
       'when any event was accepted or a duplicate, else 409 when any conflicted, else 422.',
   })
   @ApiBody({ schema: { type: 'object', example: REPORT_EXAMPLE } })

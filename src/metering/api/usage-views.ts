@@ -110,12 +110,17 @@ export const CSV_COLUMNS = [
   'cache_write_tokens', 'reasoning_tokens', 'units', 'cost_exact', 'price_source', 'latency_ms', 'status', 'outcome', 'estimated', 'streamed', 'limit',
 ] as const;
 
+/**
+ * One CSV field. A string that a spreadsheet would read as a formula (it begins with =, +, -, @, tab or CR) gets a
+ * leading single quote and is quoted (OWASP's rule); so does a string that looks like a negative number: only a
+ * numeric column (a JS number, never negative here) is written bare.
+ */
 function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   const s = String(v);
-  // Quote what needs it; a leading =, +, - or @ is prefixed so a spreadsheet does not read it as a formula.
-  const safe = /^[=+\-@]/.test(s) && !/^-?\d/.test(s) ? `'${s}` : s;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+  if (/^[=+\-@\t\r]/.test(s)) return `"'${s.replace(/"/g, '""')}"`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 export function csvLine(item: ReturnType<typeof logItem>): string {

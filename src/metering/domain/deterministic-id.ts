@@ -21,7 +21,9 @@ function eventId(kind: string, tenantId: string, usageId: string): string {
   return UUID_V7.test(usageId) ? usageId.slice(0, 13).toLowerCase() + v5.slice(13) : v5;
 }
 
-/** The event id of a recorded call or reported event: a retry or a repeated report appends nothing new. */
+/** The event id of a reported event (and, before gateway calls had their own, of every record): a repeated report appends nothing new. */
 export const usageEventId = (tenantId: string, usageId: string) => eventId('UsageRecorded', tenantId, usageId);
+/** The event id of a gateway call's record: a retry appends nothing new, and no report's id can give it. */
+export const gatewayUsageEventId = (tenantId: string, usageId: string) => eventId('GatewayUsageRecorded', tenantId, usageId);
 /** The event id of a refusal (one per refused request). */
 export const refusalEventId = (tenantId: string, usageId: string) => eventId('UsageRefused', tenantId, usageId);

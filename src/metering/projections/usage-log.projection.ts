@@ -48,7 +48,8 @@ export function logLine(event: MeteringEvent): UsageLogDoc {
     case 'UsageRecorded': {
       const d = event.data;
       return {
-        _id: `${d.tenant_id}|c|${d.usage_id}`,
+        // A gateway call and a report may carry the same id (their streams are apart): their lines are apart too.
+        _id: `${d.tenant_id}|${d.source === 'gateway' ? 'g' : 'c'}|${d.usage_id}`,
         tenant_id: d.tenant_id,
         user_id: d.user_id,
         id: d.usage_id,

@@ -21,13 +21,15 @@ export class SubscriptionsController {
   ) {}
 
   @Post('subscribe')
-  @ApiOperation({ summary: "Subscribes a user to a plan (a tenant key for its users; a user key only itself). The user's current default-plan period closes now." })
+  @Roles('tenant', 'admin')
+  @ApiOperation({ summary: "Subscribes a user to a plan (a tenant key for its users; a user key gets 403). The user's current default-plan period closes now." })
   async subscribe(@CurrentPrincipal() p: Principal, @Body() body: SubscribeDto) {
     const s = this.identity.scopeUser(p, body.user_id, body.tenant_id);
     return this.view(await this.subscriptions.subscribe(s.tenantId, s.userId, body.plan_id, body.billing_cycle));
   }
 
   @Post(':user_id/change-plan')
+  @Roles('tenant', 'admin')
   @HttpCode(200)
   @ApiOperation({ summary: 'Changes the plan now (PlanChanged: upgrade or downgrade); the period’s bill prorates each plan’s base fee.' })
   async changePlan(@CurrentPrincipal() p: Principal, @Param('user_id') userId: string, @Body() body: ChangePlanDto, @Query() q: TenantHintQueryDto) {
@@ -38,6 +40,7 @@ export class SubscriptionsController {
   }
 
   @Post(':user_id/cancel')
+  @Roles('tenant', 'admin')
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancels at the end of the current period, or at once with immediately: true; then the default plan applies.' })
   async cancel(@CurrentPrincipal() p: Principal, @Param('user_id') userId: string, @Body() body: CancelDto, @Query() q: TenantHintQueryDto) {

@@ -6,8 +6,7 @@ import { AppError } from '../../../libs/errors';
 import { IdentityFacade } from '../../identity';
 import { PlansFacade } from '../../plans';
 import { billingRecord } from '../domain/subscription';
-import { DAY_MS } from '../domain/billing-period';
-import { avgDailyUsage, DailyTokens, dayKey, daysRemaining, round2, usageTrend } from '../domain/usage-outlook';
+import { addDays, dailyCountPace, DayCounts, dayKey, daysLeft, daysRemaining, projectCount, round2, usageTrend } from '../domain/usage-outlook';
 import { BILLING_HISTORY, BillingHistoryDoc } from '../projections/billing-history.projection';
 import { DailyUsageDoc, SUBSCRIPTION_USAGE_DAILY } from '../projections/subscription-usage.projection';
 import { SubscriptionsService, usageByLimit } from './subscriptions.service';
@@ -44,9 +43,10 @@ export class SubscriptionStatusQuery {
 
     const allocated = eff.limits.total_tokens ?? null;
     const used = totals.tokens;
-    const avg = avgDailyUsage(daily, now);
-    const daysLeft = daysRemaining(eff.period_end, now);
-    const projected = Math.round(used + avg * daysLeft);
+    const today = dayKey(now);
+    // One definition with the dashboard's (src/subscriptions/domain/usage-outlook.ts): tokens here.
+    const pace = dailyCountPace(today, dayKey(new Date(eff.period_start)), (d) => daily[d]?.tokens ?? 0);
+    const projected = Math.round(projectCount(used, pace, daysLeft(eff.period_end, now)));
     const byLimit = usageByLimit(totals);
 
     const alerts = [];
@@ -82,10 +82,12 @@ export class SubscriptionStatusQuery {
       current_usage: used,
       remaining_tokens: allocated === null ? null : Math.max(0, allocated - used),
       usage_percentage: allocated ? round2((used / allocated) * 100) : 0,
-      days_remaining_in_period: daysLeft,
-      avg_daily_usage: round2(avg),
+      days_remaining_in_period: daysRemaining(eff.period_end, now),
+      avg_daily_usage: round2(pace.average),
       projected_monthly_usage: projected,
-      usage_trend: usageTrend(daily, now),
+      projection_basis: pace.basis,
+      averaging_days: pace.days,
+      usage_trend: usageTrend(daily, today),
       current_calls: totals.calls,
       current_cost: costToJson(totals.cost),
       current_cost_exact: exactString(totals.cost),
@@ -127,9 +129,10 @@ export class SubscriptionStatusQuery {
     };
   }
 
-  private async daily(tenantId: string, userId: string, now: Date): Promise<DailyTokens> {
-    const from = dayKey(now.getTime() - 7 * DAY_MS);
+  /** Calls and tokens of today and the 7 days before (the average's window and the trend's six days). */
+  private async daily(tenantId: string, userId: string, now: Date): Promise<Record<string, DayCounts>> {
+    const from = addDays(dayKey(now), -7);
     const page = await this.reads.collection<DailyUsageDoc>(SUBSCRIPTION_USAGE_DAILY).find({ tenant_id: tenantId, user_id: userId, day: { $gte: from } }, { limit: 10 });
-    return Object.fromEntries(page.items.map((d) => [d.day, d.tokens]));
+    return Object.fromEntries(page.items.map((d) => [d.day, { calls: d.calls, tokens: d.tokens }]));
   }
 }

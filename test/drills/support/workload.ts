@@ -132,7 +132,7 @@ export async function waitCaughtUp(cluster: Cluster, timeoutMs = 30_000): Promis
   for (;;) {
     let all = true;
     for (const i of cluster.instances.filter((x) => x.running)) {
-      const r = await i.request('GET', '/ready').catch(() => null);
+      const r = await i.request('GET', '/ready', { key: cluster.adminKey }).catch(() => null);
       if (!r || r.status !== 200 || Number(r.body?.projection_lag ?? 1) !== 0) all = false;
     }
     if (all) return;
