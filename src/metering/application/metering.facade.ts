@@ -115,7 +115,7 @@ export class MeteringFacade {
    */
   async settleJob(reservation: Reservation, usage: UsageInput): Promise<UsageRecordedData | null> {
     try {
-      const start = await this.writer.readRecorded(reservation.tenantId, usage.usage_id);
+      const start = await this.writer.readGatewayRecord(reservation.tenantId, usage.usage_id);
       if (!start) return (await this.writer.recordUsage(this.recordedData(reservation.tenantId, reservation.userId, reservation.subscription, usage, 'gateway'))).data;
       if (start.user_id !== reservation.userId) return null;
       const difference = usage.units - start.units;

@@ -86,10 +86,11 @@ export class UsageWriter {
     return old;
   }
 
-  /** The UsageRecorded stored for a usage id, or null (an async job's start, read when a poll settles it). */
-  async readRecorded(tenantId: string, usageId: string): Promise<UsageRecordedData | null> {
-    const stored = await this.events.readStream(usageStreamId(tenantId, usageId), { maxCount: 1 });
-    return stored[0]?.type === 'UsageRecorded' ? (stored[0].data as UsageRecordedData) : null;
+  /** The gateway's UsageRecorded for a usage id (or under the legacy name), or null: an async job's start, read when a poll settles it. */
+  async readGatewayRecord(tenantId: string, usageId: string): Promise<UsageRecordedData | null> {
+    const stored = (await this.events.readStream(usageStreamId(tenantId, usageId, 'gateway'), { maxCount: 1 }))[0];
+    if (stored?.type === 'UsageRecorded') return stored.data as UsageRecordedData;
+    return this.legacyRecord({ tenant_id: tenantId, usage_id: usageId, source: 'gateway' } as UsageRecordedData);
   }
 
   /** Appends a refusal (idempotent per usage id); resolves once durable. */
