@@ -1,6 +1,7 @@
-# Tollgate: build on the full Node 20 image (better-sqlite3 compiles its native module there),
-# run on the slim one with production dependencies only.
-FROM node:20-bookworm AS build
+# Tollgate: build on the full Node 22 LTS image (better-sqlite3 compiles its native module there when no prebuilt
+# binary fits), run on the slim one with production dependencies only. Node 22 or 24: some runtime dependencies
+# (@nestjs/common's file-type, @fastify/static's content-disposition) require Node 22 or later.
+FROM node:22-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json .npmrc ./
 RUN npm ci
@@ -9,7 +10,7 @@ COPY src ./src
 COPY libs ./libs
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production \
     PORT=3000 \
     DATA_DIR=/data

@@ -1,8 +1,6 @@
 import 'reflect-metadata';
-import * as fs from 'fs';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { APP_CONFIG, AppConfig, loadConfig } from './config/config';
 import { CLOCK, Clock } from '../libs/clock';
@@ -10,6 +8,7 @@ import { HttpExceptionFilter } from './shell/http-exception.filter';
 import { createValidationPipe } from './shell/validation';
 import { createLogger, PinoNestLogger, redactUrl } from './shell/logger';
 import { MetricsService } from './shell/metrics.service';
+import { setupApiDocs } from './shell/api-docs';
 import { ensureMasterKey, MasterKeyOutcome } from './config/master-key-file';
 
 export interface BuildOptions {
@@ -66,20 +65,7 @@ export async function buildApp(options: BuildOptions = {}): Promise<NestFastifyA
     done();
   });
 
-  const doc = new DocumentBuilder()
-    .setTitle('Tollgate')
-    .setDescription('Usage metering, limits and billing for AI and search APIs. Management calls carry `Authorization: Bearer tg_...`.')
-    .setVersion('0.1.0')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'A Tollgate key (tg_...)' })
-    .build();
-  const document = SwaggerModule.createDocument(app, doc);
-  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json' });
-  fastify.get('/api/redoc', (_req: unknown, reply: any) => {
-    reply.type('text/html').send(REDOC_HTML);
-  });
-  fastify.get('/api/redoc/redoc.standalone.js', (_req: unknown, reply: any) => {
-    reply.type('application/javascript').send(fs.createReadStream(require.resolve('redoc/bundles/redoc.standalone.js')));
-  });
+  setupApiDocs(app);
   return app;
 }
 
@@ -96,8 +82,3 @@ function announceMasterKey(outcome: MasterKeyOutcome, logger: ReturnType<typeof 
 export function appConfig(app: NestFastifyApplication): AppConfig {
   return app.get(APP_CONFIG);
 }
-
-/** ReDoc rendered from the same document, with the standalone bundle served by Tollgate (no CDN). */
-const REDOC_HTML = `<!doctype html><html><head><meta charset="utf-8"><title>Tollgate API</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><redoc spec-url="/api/docs-json"></redoc><script src="/api/redoc/redoc.standalone.js"></script></body></html>`;

@@ -31,11 +31,18 @@ function totals(name: string, boom?: string): Projection {
 
 /** The SQLite store with faults to inject: the next N units fail at "commit", the next M writes inside a unit fail. */
 function faulty(inner: SqliteReadStore) {
-  const faults = { commits: 0, writes: 0, seen: 0 };
+  const faults = { commits: 0, writes: 0, checkpointReads: 0, seen: 0 };
   const store: ReadStore = {
     collection: (n) => inner.collection(n),
     drop: (n) => inner.drop(n),
-    getCheckpoint: (p) => inner.getCheckpoint(p),
+    async getCheckpoint(p) {
+      if (faults.checkpointReads > 0) {
+        faults.checkpointReads--;
+        faults.seen++;
+        throw markStoreFault(new Error('server selection timed out'));
+      }
+      return inner.getCheckpoint(p);
+    },
     resetCheckpoint: (p) => inner.resetCheckpoint(p),
     resetProjection: (p, c) => inner.resetProjection(p, c),
     ping: () => inner.ping(),
@@ -128,6 +135,23 @@ describe('ProjectionRunner and read-store faults', () => {
     await record('u0', 5);
     await runner.caughtUp();
     expect(await inner.collection('b_totals').get('u0')).toEqual({ _id: 'u0', total: 35, calls: 4 });
+    await runner.stop();
+  });
+
+  it('a projection whose checkpoint cannot be read when it rejoins the loop waits and rejoins, not failing', async () => {
+    const { store, faults } = faulty(inner);
+    for (let i = 0; i < 4; i++) await record('u0', 10);
+    const runner = new ProjectionRunner(events, store, [totals('a_totals')]);
+    await runner.start();
+    await runner.caughtUp();
+    // A rebuild on another instance resets it; our next batch is refused, and reading the checkpoint to rejoin fails once.
+    await inner.resetProjection('a_totals', ['a_totals']);
+    faults.checkpointReads = 1;
+    await record('u0', 10);
+    await runner.caughtUp();
+    expect(faults.checkpointReads).toBe(0);
+    expect(await inner.collection('a_totals').get('u0')).toEqual({ _id: 'u0', total: 50, calls: 5 });
+    expect((await runner.status())[0]).toMatchObject({ name: 'a_totals', running: true, error: null });
     await runner.stop();
   });
 

@@ -7,6 +7,8 @@ import { Mutex } from '../concurrency/mutex';
 /** The pause before a batch that failed on the store's fault is tried again, doubling up to the second. */
 const STORE_RETRY_FIRST_MS = 100;
 const STORE_RETRY_MAX_MS = 5_000;
+/** The pause before a rejoin that failed on the store's fault is tried again. */
+const REJOIN_RETRY_MS = 1_000;
 
 /** Lag is counted in events up to this many (more is reported as this number). */
 export const LAG_COUNT_LIMIT = 10_001;
@@ -198,18 +200,25 @@ export class ProjectionRunner {
         await this.join(joining);
       });
     })();
-    this.rejoinTask = task;
-    task
-      .catch((err) => {
+    const settled: Promise<void> = task
+      .catch(async (err) => {
+        if (isStoreFault(err)) {
+          // The store's fault (its checkpoint could not be read): they stay waiting to rejoin, tried again after a pause.
+          for (const p of this.rejoining) this.errors.set(p.name, `rejoining after a read-store error: ${(err as Error).message}`);
+          await new Promise((r) => setTimeout(r, REJOIN_RETRY_MS));
+          return;
+        }
         for (const p of [...this.rejoining]) {
           this.rejoining.delete(p);
           this.fail(p, err);
         }
       })
       .finally(() => {
-        if (this.rejoinTask === task) this.rejoinTask = null;
+        if (this.rejoinTask === settled) this.rejoinTask = null;
         if (this.rejoining.size && !this.stopped) this.scheduleRejoin([]);
       });
+    // The settled chain, not the task: a waiter (caughtUp) must not spin on a rejected task during the pause.
+    this.rejoinTask = settled;
   }
 
   /**

@@ -12,7 +12,9 @@ export type Scalar = string | number | boolean | null;
  * - types do not mix: `1` matches neither `true` nor `"1"`; a range matches values of its own type only (numbers,
  *   strings, or booleans with false < true); a range on null is refused;
  * - `null` (as a value, or in `$in`) matches null and a missing field; `$ne: v` matches whatever `v` does not;
- * - a field holding an array or object matches no equality, range or `$in` (and every `$ne`).
+ * - a field holding an array or object matches no equality or `$in` (and every `$ne`).
+ * Not supported (the adapters differ; SQLite keeps such ranges to its indexes): a range over a field that holds arrays
+ * or objects, or booleans beside numbers.
  */
 export type FieldFilter = Scalar | { $gt?: Scalar; $gte?: Scalar; $lt?: Scalar; $lte?: Scalar; $ne?: Scalar; $in?: Scalar[] };
 export type Filter = Record<string, FieldFilter>;
@@ -78,8 +80,11 @@ export interface Collection<T extends Doc = Doc> {
  * file once, and writes it once at the end, however many events change it): change a document you got only to put it
  * back, and do not change one after putting it unless you put it again. Write only through the batch's collections
  * while the batch runs: the store's own collections are for standalone writes, which wait for the batch in progress
- * to end. Each unit gets its own batch object, so a projection may tell one batch from the next (a retried one too)
- * by identity.
+ * to end (a projection that writes through them inside its unit waits for itself). A read through the store's own
+ * collections while a unit is open may or may not see that unit's writes (SQLite shares the unit's connection;
+ * MongoDB reads what is committed): read through the batch. `ensureIndex` through a batch takes effect with the
+ * unit's commit. Each unit gets its own batch object, so a projection may tell one batch from the next (a retried one
+ * too) by identity.
  */
 export interface ProjectionBatch {
   collection<T extends Doc = Doc>(name: string): Collection<T>;
@@ -131,8 +136,10 @@ export interface ReadStore {
    */
   applyBatches?(units: BatchUnit[]): Promise<string[]>;
   /**
-   * Optional: resets the projection's checkpoint to -1 and empties its collections in ONE unit, so no other
-   * instance's batch can land between the two (a rebuild's start). Without it the runner resets, then drops.
+   * Optional: resets the projection's checkpoint to -1 and empties its collections so that no other instance's batch
+   * lands between the two (a rebuild's start): on SQLite one transaction; on MongoDB the checkpoint is fenced (the
+   * projection's units are refused and its checkpoint reads -1) while the collections are emptied in chunks outside
+   * any transaction. Without it the runner resets, then drops.
    */
   resetProjection?(projection: string, collections: readonly string[]): Promise<void>;
   resetCheckpoint(projection: string): Promise<void>;

@@ -32,8 +32,6 @@ export interface AppConfig {
   masterKeySource: 'env' | 'file' | null;
   /** `DATA_DIR/master.key`: where a first start writes the key it creates, and where later starts read it. */
   masterKeyFile: string;
-  /** True when this start created masterKeyFile (ensureMasterKey): a wrong key for stored data is then discarded. */
-  masterKeyCreated: boolean;
   /** `TOLLGATE_METRICS_KEY`: when set, `/metrics` asks for it as a bearer key. */
   metricsKey: string | null;
   upstreams: Record<ProviderId, string>;
@@ -122,7 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const upstreamTimeoutsMs = {} as Record<ProviderId, number>;
   for (const p of PROVIDER_IDS) upstreamTimeoutsMs[p] = intVar(env, `TOLLGATE_UPSTREAM_TIMEOUT_${p.toUpperCase()}_MS`, defaultTimeout, 1_000, 3_600_000);
   const eventStoreUrl = env.EVENTSTORE_URL?.trim() || null;
-  if (eventStoreUrl && !/^(esdb|esdb\+discover|kurrentdb|kurrent):\/\//.test(eventStoreUrl)) throw new ConfigError('EVENTSTORE_URL', 'must be an esdb:// connection string');
+  if (eventStoreUrl && !/^esdb(\+discover)?:\/\//.test(eventStoreUrl)) throw new ConfigError('EVENTSTORE_URL', 'must be an esdb:// or esdb+discover:// connection string (the client Tollgate uses reads no kurrentdb:// URL: write esdb:// with the same hosts and options)');
   const mongodbUrl = env.MONGODB_URL?.trim() || null;
   if (mongodbUrl && !/^mongodb(\+srv)?:\/\//.test(mongodbUrl)) throw new ConfigError('MONGODB_URL', 'must be a mongodb:// connection string');
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -142,7 +140,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     masterKey,
     masterKeySource,
     masterKeyFile,
-    masterKeyCreated: false,
     metricsKey,
     upstreams,
     upstreamTimeoutsMs,

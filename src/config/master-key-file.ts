@@ -2,6 +2,12 @@ import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import { AppConfig, parseMasterKey } from './config';
 
+/** The key files this process created (the server's configuration is read again by Nest: it cannot carry a flag). */
+const createdHere = new Set<string>();
+
+/** True when this process created the file: a key that does not fit the stored data is then not the operator's. */
+export const masterKeyCreatedHere = (config: AppConfig): boolean => createdHere.has(config.masterKeyFile);
+
 export type MasterKeyOutcome =
   /** TOLLGATE_MASTER_KEY, or a DATA_DIR/master.key an earlier start wrote: nothing done. */
   | { kind: 'present' }
@@ -34,6 +40,7 @@ export function ensureMasterKey(config: AppConfig): MasterKeyOutcome {
     Object.assign(config, { masterKey: theirs, masterKeySource: 'file' });
     return { kind: 'present' };
   }
+  createdHere.add(config.masterKeyFile);
   try {
     fs.writeSync(fd, `${hex}\n`);
     fs.fsyncSync(fd);
@@ -41,12 +48,13 @@ export function ensureMasterKey(config: AppConfig): MasterKeyOutcome {
     fs.closeSync(fd);
   }
   // The master key is the one setting a first start may create: the rest of the process reads it from here.
-  Object.assign(config, { masterKey: Buffer.from(hex, 'hex'), masterKeySource: 'file', masterKeyCreated: true });
+  Object.assign(config, { masterKey: Buffer.from(hex, 'hex'), masterKeySource: 'file' });
   return { kind: 'created', file: config.masterKeyFile };
 }
 
 /** Removes a key this start created, when it turned out to be wrong for the data (stored keys sealed under another). */
 export function discardCreatedMasterKey(config: AppConfig): void {
   fs.rmSync(config.masterKeyFile, { force: true });
-  Object.assign(config, { masterKey: null, masterKeySource: null, masterKeyCreated: false });
+  createdHere.delete(config.masterKeyFile);
+  Object.assign(config, { masterKey: null, masterKeySource: null });
 }

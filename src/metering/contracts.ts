@@ -79,7 +79,7 @@ export type MeteringEvent = { type: 'UsageRecorded'; data: UsageRecordedData } |
  * name a gateway call's stream, so no report takes or changes a call Tollgate forwarded. The parts are length-prefixed
  * (tenant ids and reported ids may both contain `-`). `no_stream` on append makes a repeat a duplicate.
  */
-export const usageStreamId = (tenantId: string, usageId: string, source: UsageRecordedData['source'] = 'report') =>
+export const usageStreamId = (tenantId: string, usageId: string, source: UsageRecordedData['source']) =>
   `${source === 'gateway' ? 'usage.gateway' : 'usage.report'}-${joinIdParts(tenantId, usageId)}`;
 
 /**

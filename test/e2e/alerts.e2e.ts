@@ -51,7 +51,7 @@ describe('Usage alerts', () => {
           price_version: 'test', price_source: 'catalog', latency_ms: null, status: 200, streamed: false, estimated: false,
           occurred_at: t.clock.now().toISOString(), period_start: sub.period_start, period_end: sub.period_end, plan_id: sub.plan_id,
         };
-        return store.append(usageStreamId(tenant, id), [{ id: randomUUID(), type: 'UsageRecorded', data, metadata: { occurredAt: data.occurred_at } }], 'no_stream');
+        return store.append(usageStreamId(tenant, id, data.source), [{ id: randomUUID(), type: 'UsageRecorded', data, metadata: { occurredAt: data.occurred_at } }], 'no_stream');
       }),
     );
   }

@@ -55,7 +55,7 @@ describe('Dashboard, usage and trends over six months of history', () => {
       price_version: 'test', price_source: 'catalog', latency_ms: 10, status: 200, streamed: false, estimated: false,
       occurred_at: g.occurred_at, period_start: sub.period_start, period_end: sub.period_end, plan_id: sub.plan_id,
     };
-    await t.app.get<EventStore>(EVENT_STORE).append(usageStreamId(tenant, id), [{ id: randomUUID(), type: 'UsageRecorded', data, metadata: { occurredAt: g.occurred_at } }], 'no_stream');
+    await t.app.get<EventStore>(EVENT_STORE).append(usageStreamId(tenant, id, data.source), [{ id: randomUUID(), type: 'UsageRecorded', data, metadata: { occurredAt: g.occurred_at } }], 'no_stream');
   }
 
   beforeAll(async () => {

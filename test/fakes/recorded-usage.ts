@@ -16,7 +16,7 @@ export async function appendSearches(t: TestApp, tenantId: string, user: string,
       price_version: 'test', price_source: 'catalog', latency_ms: 5, status: 200, streamed: false, estimated: false,
       occurred_at: t.clock.now().toISOString(), period_start: sub.period_start, period_end: sub.period_end, plan_id: sub.plan_id,
     };
-    await store.append(usageStreamId(tenantId, id), [{ id: randomUUID(), type: 'UsageRecorded', data, metadata: { occurredAt: data.occurred_at } }], 'no_stream');
+    await store.append(usageStreamId(tenantId, id, data.source), [{ id: randomUUID(), type: 'UsageRecorded', data, metadata: { occurredAt: data.occurred_at } }], 'no_stream');
   }
 }
 

@@ -114,6 +114,23 @@ describe('Paid work is priced: images and server tools', () => {
     });
   });
 
+  describe('OpenAI chat completions with a search model', () => {
+    // 100 x $0.15 + 20 x $0.075 (cached) + 45 x $0.6 per 1M = $0.0000435 (gpt-4o-mini's genai-prices entry, which
+    // matches gpt-4o-mini-search-preview), plus its one search at its web_searches_kcount ($10 per 1,000).
+    const want = { model: 'gpt-4o-mini-search-preview', operation: 'chat', input_tokens: 120, output_tokens: 45, units: 1, cost_exact: '0.0100435', price_source: 'catalog' };
+
+    it('each call of a search model is billed its search beside the tokens, though the answer does not count it', async () => {
+      await openai().chat.completions.create({ model: 'gpt-4o-mini-search-preview', messages: [{ role: 'user', content: 'news today?' }], web_search_options: {} });
+      expect(await lastLog()).toMatchObject({ ...want, streamed: false });
+    });
+
+    it('a streamed call of a search model is billed its search too', async () => {
+      const stream = await openai().chat.completions.create({ model: 'gpt-4o-mini-search-preview', messages: [{ role: 'user', content: 'news today?' }], stream: true });
+      for await (const _ of stream) void _;
+      expect(await lastLog()).toMatchObject({ ...want, streamed: true });
+    });
+  });
+
   describe('Gemini grounding with Google Search', () => {
     const ai = () => new GoogleGenAI({ apiKey: ten.userKeys.mallory, httpOptions: { baseUrl: `${t.url}/proxy/gemini` } });
 

@@ -25,11 +25,12 @@ describe('Reservation of a call\'s worst case (issue 22, item 6)', () => {
     // Reports a 1-token prompt (no more than Tollgate counts for "hi") and every output token the request allows.
     openaiFake.chatUsage = (b) => ({ prompt_tokens: REPORTED_PROMPT, completion_tokens: b.max_completion_tokens ?? b.max_tokens ?? 50, cached: 0, reasoning: 0 });
     t = await startTestApp({ env: { TOLLGATE_UPSTREAM_OPENAI: openaiFake.url } });
-    ten = await setupTenant(t, { tenantId: 'resv', providers: ['openai'], users: ['cost', 'boundary', 'tokens'] });
+    ten = await setupTenant(t, { tenantId: 'resv', providers: ['openai'], users: ['cost', 'boundary', 'tokens', 'stated'] });
     const plans: [string, Record<string, number>, string][] = [
       ['five-cents', { monthly_cost: 0.05 }, 'cost'],
       ['five-cents-b', { monthly_cost: 0.05 }, 'boundary'],
       ['fifty-k-tokens', { total_tokens: 50_000 }, 'tokens'],
+      ['one-k-tokens', { total_tokens: 1_000 }, 'stated'],
     ];
     for (const [plan, limits, user] of plans) {
       expect((await t.request('PUT', `/api/admin/plans/${plan}`, { key: TEST_ADMIN_KEY, body: { name: plan, monthly_price: 1, yearly_price: 10, limits } })).status).toBe(200);
@@ -105,13 +106,29 @@ describe('Reservation of a call\'s worst case (issue 22, item 6)', () => {
       key: ten.tenantKey,
       body: { user_id: 'tokens', provider: 'openai', model: 'gpt-4o-mini', input_tokens: 10 },
     });
-    // The check endpoint plans input only; the gateway adds the maximum: 50,000 - 40,002 used leaves 9,998, under 16,394.
+    // A check without max_output_tokens plans input only; with it, the worst case: 50,000 - 40,002 used leaves 9,998.
     expect(r.status).toBe(200);
+    const worst = await t.request('POST', '/api/usage/check', { key: ten.tenantKey, body: { user_id: 'tokens', provider: 'openai', model: 'gpt-4o-mini', input_tokens: 10, max_output_tokens: 10_000 } });
+    expect(worst.status).toBe(429);
+    expect(worst.body.error).toMatchObject({ code: 'usage_limit_exceeded', details: { limit: 'total_tokens', requested: 10_010 } });
     const err = await client('tokens')
       .chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: PROMPT }] })
       .catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     expect(err.message).toContain('total_tokens');
     expect(err.message).toContain(`would add ${(countTokens(PROMPT) + 16_384).toLocaleString('en-US')}`);
+  });
+
+  it('the operator\'s max_output_tokens for a model is what a call without a maximum reserves', async () => {
+    const unstated = () => client('stated').chat.completions.create({ model: 'tiny-model', messages: [{ role: 'user', content: PROMPT }] });
+    // No maximum known for tiny-model: the stated default of 16,384 does not fit 1,000 tokens.
+    const err = await unstated().catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(err.message).toContain(`would add ${(countTokens(PROMPT) + 16_384).toLocaleString('en-US')}`);
+    const put = await t.request('PUT', '/api/admin/pricing/openai/tiny-model', { key: TEST_ADMIN_KEY, body: { prices: { input_mtok: '1', output_mtok: '1' }, max_output_tokens: 100, effective_from: '2025-01-01T00:00:00Z' } });
+    expect(put.status).toBe(200);
+    await unstated();
+    const [log] = await logs('stated');
+    expect(log).toMatchObject({ model: 'tiny-model', input_tokens: REPORTED_PROMPT, output_tokens: 50, price_source: 'catalog', cost_exact: '0.000051' });
   });
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'crypto';
+import type { Readable } from 'stream';
 import { uuidV5 } from '../../ids/name-based-uuid';
 import {
   ANY as ESDB_ANY,
@@ -68,8 +69,8 @@ export interface EventStoreDbOptions {
 
 /** An append larger than the server accepts in one call; it is refused before anything is written. */
 export class AppendTooLargeError extends Error {
-  constructor(readonly streamId: string, readonly bytes: number, readonly max: number) {
-    super(`Append to ${streamId} is ${bytes} bytes; EventStoreDB takes at most ${max} bytes in one append (MaxAppendSize). Split it into several appends.`);
+  constructor(readonly streamId: string, readonly bytes: number | null, readonly max: number) {
+    super(`Append to ${streamId}${bytes === null ? '' : ` is ${bytes} bytes;`} EventStoreDB takes at most ${max} bytes in one append (MaxAppendSize). Split it into several appends.`);
     this.name = 'AppendTooLargeError';
   }
 }
@@ -330,33 +331,52 @@ export class EventStoreDbEventStore implements EventStore {
   // ---- reads ----
 
   /**
-   * Runs one read to its end, or until `onEvent` returns false, within the read deadline, and always cancels the
-   * gRPC call afterwards (leaving a for-await only pauses the client's stream: the call would stay open). Transient
-   * failures are retried (a read has no side effect). A missing stream reads as nothing.
+   * Runs one read to its end, or until `onEvent` returns false, within the read deadline. A read stopped early (or
+   * past its deadline) cancels its gRPC call and keeps its stream flowing to the end: leaving a for-await would only
+   * pause the client's stream, and a call that stays paused stays open (and keeps `dispose()` waiting) for good.
+   * Transient failures are retried (a read has no side effect). A missing stream reads as nothing.
    */
-  private async collect(what: string, open: () => AsyncIterable<ResolvedEvent | AllStreamResolvedEvent> & { cancel(): Promise<void>; destroy(): void }, onEvent: (r: ResolvedEvent) => boolean | void, reset?: () => void, attempts = 3): Promise<void> {
+  private async collect(what: string, open: () => Readable & { cancel(): Promise<void> }, onEvent: (r: ResolvedEvent) => boolean | void, reset?: () => void, attempts = 3): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const read = open();
-      let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new EventStoreUnavailableError(`EventStoreDB did not complete the ${what} within ${this.readDeadlineMs} ms`)), this.readDeadlineMs);
-      });
-      const run = (async () => {
-        for await (const r of read) if (onEvent(r as ResolvedEvent) === false) break;
-      })();
-      run.catch(() => undefined);
       try {
-        await Promise.race([run, expired]);
+        await new Promise<void>((resolve, reject) => {
+          let settled = false;
+          const finish = (err?: unknown) => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(timer);
+            if (err) reject(err);
+            else resolve();
+          };
+          const stop = () => void read.cancel().catch(() => undefined);
+          const timer = setTimeout(() => {
+            stop();
+            finish(new EventStoreUnavailableError(`EventStoreDB did not complete the ${what} within ${this.readDeadlineMs} ms`));
+          }, this.readDeadlineMs);
+          read.on('data', (r: ResolvedEvent) => {
+            if (settled) return;
+            let more: boolean | void;
+            try {
+              more = onEvent(r);
+            } catch (err) {
+              stop();
+              return finish(err);
+            }
+            if (more === false) {
+              stop();
+              finish();
+            }
+          });
+          read.on('end', () => finish());
+          read.on('error', (err) => finish(err));
+        });
         return;
       } catch (err) {
         if (err instanceof StreamNotFoundError) return;
         if (err instanceof EventStoreUnavailableError || attempt >= attempts - 1 || !isTransient(err)) throw mapError(err, what);
         reset?.();
         await sleep(50 * 4 ** attempt);
-      } finally {
-        clearTimeout(timer);
-        void read.cancel().catch(() => undefined);
-        read.destroy();
       }
     }
   }
@@ -766,7 +786,7 @@ function isTransient(err: unknown): boolean {
 function mapError(err: unknown, what: string): unknown {
   if (err instanceof WrongExpectedVersionError || err instanceof EventStoreUnavailableError || err instanceof AppendTooLargeError) return err;
   if ((err as Error)?.name === 'PartialDuplicateError') return err;
-  if (err instanceof MaxAppendSizeExceededError) return new AppendTooLargeError(what, -1, err.maxAppendSize);
+  if (err instanceof MaxAppendSizeExceededError) return new AppendTooLargeError(what.replace(/^append to /, ''), null, err.maxAppendSize);
   const type = (err as { type?: string })?.type;
   if (type) {
     const why: Record<string, string> = {

@@ -21,16 +21,6 @@ function creditsPerPage(options: any): number {
 }
 
 /**
- * Firecrawl (v2 SDK adds `/v2`): `/v2/scrape` (`data.metadata.creditsUsed`), `/v2/search` (`creditsUsed`), and the
- * asynchronous jobs `/v2/crawl` and `/v2/batch/scrape`. A job is billed when it starts at its worst case (a crawl's
- * `limit` of pages, 10,000 when unstated; a batch's URLs; times the credits a page costs with its formats), recorded
- * under the job's own usage id `firecrawl-crawl-{id}`: a job whose results go to a webhook, and that no poll ever sees,
- * is billed that worst case. A status poll is not a billable call; the first poll that sees the job's terminal status
- * settles it to its `creditsUsed` with one correction record (`firecrawl-crawl-{id}-settlement`), which later polls
- * repeat and count nothing again. `/v2/extract` has no bound known before it runs: it is priced per job by the
- * operator's `extract` price, and not forwarded until there is one.
- */
-/**
  * What Tollgate meters at Firecrawl (v2, and v1 for the older SDK): scrape, search, map, and the crawl, batch-scrape
  * and extract jobs with their status polls. Not listed: cancelling a job (DELETE), a crawl's errors, active crawls,
  * the team's credit and token usage.
@@ -47,6 +37,16 @@ const FIRECRAWL_OPERATIONS: OperationSpec[] = ['v1', 'v2'].flatMap((v): Operatio
   { name: 'extract_result', method: 'GET', path: `/${v}/extract/{id}`, body: 'none' },
 ]);
 
+/**
+ * Firecrawl (v2 SDK adds `/v2`): `/v2/scrape` (`data.metadata.creditsUsed`), `/v2/search` (`creditsUsed`), and the
+ * asynchronous jobs `/v2/crawl` and `/v2/batch/scrape`. A job is billed when it starts at its worst case (a crawl's
+ * `limit` of pages, 10,000 when unstated; a batch's URLs; times the credits a page costs with its formats), recorded
+ * under the job's own usage id `firecrawl-crawl-{id}`: a job whose results go to a webhook, and that no poll ever sees,
+ * is billed that worst case. A status poll is not a billable call; the first poll that sees the job's terminal status
+ * settles it to its `creditsUsed` with one correction record (`firecrawl-crawl-{id}-settlement`), which later polls
+ * repeat and count nothing again. `/v2/extract` has no bound known before it runs: it is priced per job by the
+ * operator's `extract` price, and not forwarded until there is one.
+ */
 export const firecrawl: ProviderAdapter = {
   id: 'firecrawl',
   operations: FIRECRAWL_OPERATIONS,

@@ -2,7 +2,7 @@ import type { OperationSpec } from '../operations';
 import { bodyModel, CallDescription, CallRequest, describeCall, LazyStreamMeter, ProviderAdapter, StreamMeter, textOf, Usage, bearer } from './provider';
 import { chatMaxOutput, responsesMaxOutput } from './max-output';
 import { imageCallPricing } from './openai-images';
-import { responsesSearchBudget, responsesSearches, WEB_SEARCH } from './server-tools';
+import { chatSearchBudget, responsesSearchBudget, responsesSearches, WEB_SEARCH } from './server-tools';
 import { ChatStreamMeter, chatBodyUsage, chatOutputText, chatPromptText, openAiError, responsesUsage, withIncludeUsage } from './openai-compatible';
 
 /** OpenAI: `/v1/chat/completions`, `/v1/responses`, `/v1/embeddings`, `/v1/images/*`, `/v1/completions`; Bearer key. */
@@ -36,7 +36,7 @@ export const openai: ProviderAdapter = {
     const p = req.path;
     if (p.endsWith('/chat/completions')) {
       const { body: rewritten, hide } = withIncludeUsage(body);
-      return describeCall({ operation: 'chat', model, streaming: !!body?.stream, promptText: chatPromptText(body), rewrittenBody: rewritten, hideUsageChunk: hide, maxOutputTokens: chatMaxOutput(body) });
+      return describeCall({ operation: 'chat', model, streaming: !!body?.stream, promptText: chatPromptText(body), rewrittenBody: rewritten, hideUsageChunk: hide, maxOutputTokens: chatMaxOutput(body), ...chatSearchBudget(body, model) });
     }
     if (p.endsWith('/responses')) {
       const prompt = [...textOf(body?.instructions), ...textOf(body?.input)].join('\n');
@@ -59,7 +59,7 @@ export const openai: ProviderAdapter = {
       return Array.isArray(body?.data) ? { units: body.data.length } : null;
     }
     if (call.operation === 'responses') return responseUsage(body);
-    return chatBodyUsage(body);
+    return withChatSearch(chatBodyUsage(body), call);
   },
 
   outputTextFromBody(body: any): string {
@@ -70,11 +70,24 @@ export const openai: ProviderAdapter = {
 
   streamMeter(call: CallDescription): StreamMeter {
     if (call.operation === 'responses' || call.operation === 'image') return new ResponsesStreamMeter();
+    if (call.operation === 'chat' && call.unitKey === WEB_SEARCH) return new SearchChatStreamMeter(call);
     return new ChatStreamMeter(call.hideUsageChunk);
   },
 
   errorBody: (kind, _status, message) => openAiError(kind, message),
 };
+
+/** A search model's chat call: its one search beside the tokens it reported (the answer does not count searches). */
+const withChatSearch = (u: Usage | null, call: CallDescription): Usage | null => (u && call.unitKey === WEB_SEARCH ? { ...u, units: call.units, unit_key: WEB_SEARCH } : u);
+
+class SearchChatStreamMeter extends ChatStreamMeter {
+  constructor(private readonly call: CallDescription) {
+    super(call.hideUsageChunk);
+  }
+  override usage(): Usage | null {
+    return withChatSearch(super.usage(), this.call);
+  }
+}
 
 /** A Responses API response's tokens, and its web searches (`web_search_call` items of `output[]`, billed per call). */
 function responseUsage(response: any): Usage | null {

@@ -29,6 +29,14 @@ export function responsesSearchBudget(body: any): { units: number; unitKey: stri
   return tool ? { units: positive(body?.max_tool_calls) ?? DEFAULT_TOOL_USES, unitKey: WEB_SEARCH } : null;
 }
 
+/**
+ * OpenAI chat completions with a search model (`gpt-4o-search-preview`, `web_search_options`): every call searches
+ * once, and the response does not say so.
+ */
+export function chatSearchBudget(body: any, model: string): { units: number; unitKey: string } | null {
+  return (body?.web_search_options && typeof body.web_search_options === 'object') || /-search-/.test(model) ? { units: 1, unitKey: WEB_SEARCH } : null;
+}
+
 /** OpenAI Responses: the `web_search_call` items of `output[]`. */
 export const responsesSearches = (response: any): number => (Array.isArray(response?.output) ? response.output.filter((o: any) => o?.type === 'web_search_call').length : 0);
 

@@ -4,7 +4,7 @@ import { EVENT_STORE, EventStore } from '../../../libs/event-store/port';
 import { handleCommand } from '../../../libs/event-store/command-handling';
 import { READ_STORE, ReadStore } from '../../../libs/read-store/port';
 import { AppError, notFound } from '../../../libs/errors';
-import { APP_CONFIG, AppConfig, discardCreatedMasterKey, PROVIDER_IDS } from '../../shell';
+import { APP_CONFIG, AppConfig, discardCreatedMasterKey, masterKeyCreatedHere, PROVIDER_IDS } from '../../shell';
 import { tenantDecider, tenantStreamId } from '../domain/tenant';
 import { lastFour } from '../infrastructure/key-material';
 import { decryptProviderKey, encryptProviderKey } from '../infrastructure/provider-key-cipher';
@@ -68,7 +68,7 @@ export class ProviderKeysService {
       decryptProviderKey(this.config.masterKey, sample.tenant_id, sample.sealed);
     } catch {
       // A key this start just created cannot be the one they were sealed with: remove it, so it is not mistaken for it.
-      if (this.config.masterKeyCreated) {
+      if (this.config.masterKeySource === 'file' && masterKeyCreatedHere(this.config)) {
         discardCreatedMasterKey(this.config);
         throw new StartupError(missing);
       }

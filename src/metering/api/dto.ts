@@ -30,6 +30,12 @@ export class CheckUsageDto {
   @IsNumber()
   @Min(0)
   units?: number;
+
+  @ApiPropertyOptional({ description: 'The most output tokens the call may generate (its max_tokens): reserved with the prompt, as the gateway does. Absent: input only.', example: 1000 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  max_output_tokens?: number;
 }
 
 export class TenantHintDto {

@@ -86,6 +86,7 @@ export class UsageReportController {
       model: body.model ?? '',
       inputTokens: body.input_tokens ?? 0,
       units: body.units,
+      maxOutputTokens: body.max_output_tokens,
       at,
       requestId: randomUUID(),
       source: 'check',

@@ -46,7 +46,7 @@ export class MeteringFacade {
       const reservation: Reservation = { id: req.requestId, tenantId: req.tenantId, userId: req.userId, provider: req.provider, model: req.model, at: req.at, subscription, delta, periodKey: key, released: true };
       return { ok: true, reservation, subscription, remaining: {} };
     }
-    const outputTokens = req.maxOutputTokens === undefined ? 0 : (req.maxOutputTokens ?? this.pricing.maxOutputTokens(req.provider, req.model));
+    const outputTokens = req.maxOutputTokens === undefined ? 0 : (req.maxOutputTokens ?? this.pricing.maxOutputTokens(req.provider, req.model, req.at));
     const tokens = req.inputTokens + outputTokens;
     const cost = this.worstCaseCost(req, outputTokens);
     // From here to the reservation nothing awaits: concurrent admits see each other's reservations.
@@ -115,7 +115,7 @@ export class MeteringFacade {
    */
   async settleJob(reservation: Reservation, usage: UsageInput): Promise<UsageRecordedData | null> {
     try {
-      const start = await this.writer.readRecorded(reservation.tenantId, usage.usage_id);
+      const start = await this.writer.readGatewayRecord(reservation.tenantId, usage.usage_id);
       if (!start) return (await this.writer.recordUsage(this.recordedData(reservation.tenantId, reservation.userId, reservation.subscription, usage, 'gateway'))).data;
       if (start.user_id !== reservation.userId) return null;
       const difference = usage.units - start.units;

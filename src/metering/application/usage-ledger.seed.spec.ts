@@ -144,7 +144,7 @@ describe('UsageLedger seeded from usage_summaries', () => {
     } else {
       const data = op.kind === 'recorded' ? recorded(op, i) : refused(op, i);
       entry = {
-        stream: usageStreamId(data.tenant_id, data.usage_id),
+        stream: usageStreamId(data.tenant_id, data.usage_id, 'report'),
         event: { id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, type: op.kind === 'recorded' ? 'UsageRecorded' : 'UsageRefused', data },
       };
       log.push(entry);

@@ -77,7 +77,7 @@ export class UsageWriter {
    * (`acme` + `eu-1`, `acme-eu` + `1`), so only a record whose own tenant and id match counts; a gateway call counts
    * only a gateway record (a report never pre-empts it). A report finds either kind: it had the same event id.
    */
-  private async legacyRecord(data: UsageRecordedData): Promise<UsageRecordedData | null> {
+  private async legacyRecord(data: Pick<UsageRecordedData, 'tenant_id' | 'usage_id' | 'source'>): Promise<UsageRecordedData | null> {
     const first = (await this.events.readStream(legacyUsageStreamId(data.tenant_id, data.usage_id), { maxCount: 1 }))[0];
     if (first?.type !== 'UsageRecorded') return null;
     const old = first.data as UsageRecordedData;
@@ -86,10 +86,14 @@ export class UsageWriter {
     return old;
   }
 
-  /** The UsageRecorded stored for a usage id, or null (an async job's start, read when a poll settles it). */
-  async readRecorded(tenantId: string, usageId: string): Promise<UsageRecordedData | null> {
-    const stored = await this.events.readStream(usageStreamId(tenantId, usageId), { maxCount: 1 });
-    return stored[0]?.type === 'UsageRecorded' ? (stored[0].data as UsageRecordedData) : null;
+  /**
+   * The gateway's record of a usage id, or null: an async job's start, read when a poll settles it (under the legacy
+   * name too, for a job started before the namespaces).
+   */
+  async readGatewayRecord(tenantId: string, usageId: string): Promise<UsageRecordedData | null> {
+    const stored = await this.events.readStream(usageStreamId(tenantId, usageId, 'gateway'), { maxCount: 1 });
+    if (stored[0]?.type === 'UsageRecorded') return stored[0].data as UsageRecordedData;
+    return this.legacyRecord({ tenant_id: tenantId, usage_id: usageId, source: 'gateway' });
   }
 
   /** Appends a refusal (idempotent per usage id); resolves once durable. */

@@ -4,7 +4,7 @@ import { isoTime } from '../../../libs/clock';
 import { Projection } from '../../../libs/projections';
 import { ProjectionBatch, ReadStore } from '../../../libs/read-store/port';
 import type { MeteringEvent, UsageRecordedData, UsageRefusedData } from '../contracts';
-import { bucketOf, fromSparse, latencyPercentiles, SparseHistogram } from '../domain/latency-histogram';
+import { bucketOf, fromSparse, keepSample, latencyPercentiles, SparseHistogram } from '../domain/latency-histogram';
 import { countedTokens, ProviderCounts } from '../domain/usage-totals';
 import type { PeriodUsage, ProviderPeriodUsage } from '../application/admission';
 
@@ -17,6 +17,11 @@ export interface ProviderSummary extends ProviderCounts {
   latency_histogram: SparseHistogram;
   latency_sum_ms: number;
   latency_count: number;
+  /** The latencies themselves, sorted, while latency_count is at most EXACT_LATENCY_SAMPLES (exact percentiles). */
+  latency_samples?: number[];
+  /** The smallest and largest latency (absent in summaries projected before they were kept). */
+  latency_min_ms?: number;
+  latency_max_ms?: number;
 }
 
 /** One user's usage in one billing period. */
@@ -106,6 +111,11 @@ export function evolveSummary(doc: UsageSummaryDoc | null, event: MeteringEvent)
         p.latency_histogram[b] = (p.latency_histogram[b] ?? 0) + 1;
         p.latency_sum_ms += u.latency_ms;
         p.latency_count += 1;
+        const kept = keepSample(p.latency_samples, p.latency_count, u.latency_ms);
+        if (kept) p.latency_samples = kept;
+        else delete p.latency_samples;
+        if (p.latency_count === 1 || (p.latency_min_ms !== undefined && u.latency_ms < p.latency_min_ms)) p.latency_min_ms = u.latency_ms;
+        if (p.latency_count === 1 || (p.latency_max_ms !== undefined && u.latency_ms > p.latency_max_ms)) p.latency_max_ms = u.latency_ms;
       }
       break;
     }
@@ -140,7 +150,7 @@ export function toPeriodUsage(doc: UsageSummaryDoc | null, periodStart: string, 
       cost: p.cost,
       errors: p.errors,
       refused: p.refused,
-      latency_ms: latencyPercentiles(fromSparse(p.latency_histogram)),
+      latency_ms: latencyPercentiles(fromSparse(p.latency_histogram), p.latency_samples, p.latency_count, { min: p.latency_min_ms, max: p.latency_max_ms }),
     };
   }
   return {

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsObject, IsOptional } from 'class-validator';
+import { IsIn, IsInt, IsISO8601, IsObject, IsOptional, Min } from 'class-validator';
 
 export class PricingQueryDto {
   @ApiPropertyOptional({ description: 'The moment to show prices for (ISO time); default now.', example: '2025-01-15' })
@@ -23,6 +23,12 @@ export class SetPriceDto {
   @IsOptional()
   @IsISO8601()
   effective_from?: string;
+
+  @ApiPropertyOptional({ description: 'The model\'s maximum output tokens: what admission reserves for a call that states no maximum (`max_tokens`...). Absent: the built-in table.' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  max_output_tokens?: number;
 
   @ApiPropertyOptional({ description: "A genai-prices matching rule for model names ({\"starts_with\": \"gpt-4o-\"}, {\"or\": [...]}); absent keeps the key's rule." })
   @IsOptional()

@@ -39,7 +39,7 @@ export class PricingController {
   async put(@Param('provider') provider: string, @Body() body: SetPriceDto, @Req() req: { id?: string; params?: Record<string, string> }) {
     // Fastify (find-my-way) names the wildcard '*' and decodes it.
     const model = String(req.params?.['*'] ?? '');
-    const { price, changed } = await this.setPrice.execute({ provider, model, components: body.prices, match: body.match as never, effective_from: body.effective_from }, req.id);
+    const { price, changed } = await this.setPrice.execute({ provider, model, components: body.prices, match: body.match as never, effective_from: body.effective_from, max_output_tokens: body.max_output_tokens }, req.id);
     const view = priceView({ ...price, event_id: '', position: 0n });
     return { provider: price.provider, ...view, changed };
   }

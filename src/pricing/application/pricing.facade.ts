@@ -70,8 +70,13 @@ export class PricingFacade {
     return r && r.entry.components.unit !== undefined ? null : { price_key: model || '*' };
   }
 
-  /** The most output tokens `model` generates when a request states no maximum (see domain/max-output.ts). */
-  maxOutputTokens(provider: string, model: string): number {
+  /**
+   * The most output tokens `model` generates when a request states no maximum: the resolved price's own
+   * `max_output_tokens` (a LiteLLM import, the operator), else the built-in table (see domain/max-output.ts).
+   */
+  maxOutputTokens(provider: string, model: string, at: Date): number {
+    const stated = this.catalog.catalog.resolve(provider, model ?? '', at)?.entry.max_output_tokens;
+    if (stated) return stated;
     const key = provider + '\u0000' + model;
     let n = this.maxOutputs.get(key);
     if (n === undefined) {

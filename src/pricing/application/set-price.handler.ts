@@ -16,6 +16,8 @@ export interface SetPriceInput {
   match?: MatchRule | null;
   /** ISO time; defaults to now. */
   effective_from?: string;
+  /** The model's maximum output tokens (reserved for a call that states none). */
+  max_output_tokens?: number;
 }
 
 /** An operator sets a price: load the key's stream, decide, append with the revision read. */
@@ -41,7 +43,7 @@ export class SetPriceHandler {
       setPriceDecider,
       {
         type: 'SetPrice',
-        data: { provider, model, components: input.components, match: input.match, effective_from: input.effective_from ?? now.toISOString(), source: 'operator', source_ref: null, event_id: eventId },
+        data: { provider, model, components: input.components, match: input.match, effective_from: input.effective_from ?? now.toISOString(), source: 'operator', source_ref: null, event_id: eventId, max_output_tokens: input.max_output_tokens },
       },
       { now, correlationId, eventIds: () => eventId },
     );

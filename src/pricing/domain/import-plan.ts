@@ -13,6 +13,8 @@ export interface PriceCandidate {
   effective_from?: string;
   source: PriceSource;
   source_ref: string;
+  /** The model's maximum output tokens, where the source states it (LiteLLM). Kept with a new price; not a change alone. */
+  max_output_tokens?: number;
 }
 
 export interface NewPriceSet {
@@ -33,7 +35,7 @@ export type IdFor = (name: string) => string;
  * 2025-01-01, then genai-prices' data (its rows carry their own effective dates).
  */
 export function defaultCatalogEvents(genaiRows: PriceCandidate[], idFor: IdFor): NewPriceSet[] {
-  const rows: (Required<Omit<PriceCandidate, 'match'>> & { match?: MatchRule | null })[] = [
+  const rows: (Required<Omit<PriceCandidate, 'match' | 'max_output_tokens'>> & { match?: MatchRule | null })[] = [
     ...SPECIFICATION_PRICES.map((r) => ({ ...r, effective_from: SPECIFICATION_EFFECTIVE_FROM, source: 'specification' as const, source_ref: 'DESIGN.md price table (January 2025)' })),
     ...FALLBACK_PRICES.map((r) => ({ ...r, effective_from: SPECIFICATION_EFFECTIVE_FROM, source: 'default' as const, source_ref: 'src/pricing/domain/default-catalog.ts' })),
     ...genaiRows.map((r) => ({ ...r, effective_from: r.effective_from ?? SPECIFICATION_EFFECTIVE_FROM })),
@@ -117,6 +119,7 @@ export function planImport(catalog: PriceCatalog, candidates: PriceCandidate[], 
       source: c.source,
       source_ref: c.source_ref,
       version: priceVersion(c.provider, c.model, effective_from, id),
+      ...(c.max_output_tokens ? { max_output_tokens: c.max_output_tokens } : {}),
     };
     const item = { provider: c.provider, model: c.model, effective_from, price_version: data.version, reason: catalog.history(c.provider, c.model).length ? ('changed' as const) : ('new' as const) };
     // Two changed prices of one key that both take effect now (dated prices already past): the later one in the source wins.

@@ -42,6 +42,11 @@ export interface PriceSetData {
   source_ref: string | null;
   /** The price version that usage priced by this entry records. */
   version: string;
+  /**
+   * The model's maximum output tokens (LiteLLM's `max_output_tokens`): what admission reserves for a call that states
+   * no maximum. Absent in most entries (and in every entry written before it existed): the built-in table applies.
+   */
+  max_output_tokens?: number;
 }
 
 export type PricingEvent = { type: 'PriceSet'; data: PriceSetData };

@@ -16,6 +16,7 @@ export interface SetPrice {
     source_ref: string | null;
     /** The event id chosen by the caller; the price version names it. */
     event_id: string;
+    max_output_tokens?: number;
   };
 }
 
@@ -48,7 +49,7 @@ export function decideSetPrice(command: SetPrice, state: KeyPriceState): Pricing
   if (Number.isNaN(at)) throw new PricingException(`effective_from is not a time: ${c.effective_from}`, { effective_from: c.effective_from });
   const effective_from = new Date(at).toISOString();
   const last = state.prices[state.prices.length - 1];
-  if (last && last.effective_from === effective_from && sameComponents(last.components, components) && (c.match === undefined || sameMatch(last.match, c.match))) return [];
+  if (last && last.effective_from === effective_from && sameComponents(last.components, components) && (c.match === undefined || sameMatch(last.match, c.match)) && (c.max_output_tokens === undefined || c.max_output_tokens === last.max_output_tokens)) return [];
   const data: PriceSetData = {
     provider: c.provider,
     model: c.model,
@@ -58,6 +59,7 @@ export function decideSetPrice(command: SetPrice, state: KeyPriceState): Pricing
     source: c.source,
     source_ref: c.source_ref,
     version: priceVersion(c.provider, c.model, effective_from, c.event_id),
+    ...(c.max_output_tokens ? { max_output_tokens: c.max_output_tokens } : {}),
   };
   return [{ type: 'PriceSet', data }];
 }

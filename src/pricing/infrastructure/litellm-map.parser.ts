@@ -60,7 +60,8 @@ export function parseLitellmMap(json: unknown): { candidates: PriceCandidate[]; 
         skipped.push({ provider, model, entry, reason: 'no price Tollgate bills (per token, per query, per image or per request)' });
         continue;
       }
-      candidates.push({ provider, model, components, source: 'litellm', source_ref: `litellm ${entry}` });
+      const maxOutput = typeof spec.max_output_tokens === 'number' && Number.isSafeInteger(spec.max_output_tokens) && spec.max_output_tokens > 0 ? spec.max_output_tokens : undefined;
+      candidates.push({ provider, model, components, source: 'litellm', source_ref: `litellm ${entry}`, ...(maxOutput ? { max_output_tokens: maxOutput } : {}) });
     } catch (err) {
       skipped.push({ provider, model, entry, reason: (err as Error).message });
     }

@@ -2,7 +2,7 @@
 import { createApi } from './api.js';
 import { $, h, setText, show } from './dom.js';
 import { alertList, billingRows, limitRows, logPage, performanceRows, providerRows, summary, tenantUsers, trendSeries } from './adapters.js';
-import { band, date, dateTime, daysLeft, limitFigure, limitName, month, ms, num, pct, periodRange, providerColor, providerName, usd, usedPct, PROVIDERS } from './format.js';
+import { band, date, dateTime, timeUtc, daysLeft, limitFigure, limitName, month, ms, num, pct, periodRange, providerColor, providerName, usd, usedPct, PROVIDERS } from './format.js';
 import { chartsAvailable, destroyCharts, providersChart, trendsChart } from './charts.js';
 
 const POLL_MS = 2500;
@@ -285,7 +285,7 @@ async function refresh() {
     if (errors.some((e) => e?.kind === 'unauthorized')) return signOut(explain({ kind: 'unauthorized' }) + ' You have been signed out.');
     const unreachable = state.data.ready?.unreachable || errors.some((e) => e?.kind === 'unreachable');
     if (unreachable) {
-      banner(`${explain({ kind: 'unreachable', message: `Tollgate cannot be reached at ${location.origin}.` })}${state.lastOkAt ? ` The figures below are from ${new Date(state.lastOkAt).toLocaleTimeString()}.` : ''}`);
+      banner(`${explain({ kind: 'unreachable', message: `Tollgate cannot be reached at ${location.origin}.` })}${state.lastOkAt ? ` The figures below are from ${timeUtc(state.lastOkAt)}.` : ''}`);
     } else if (state.data.dashboardError?.kind === 'not_found') {
       banner(`No user ${user} is visible to this key (HTTP 404).`);
     } else if (state.data.dashboardError) {
@@ -295,7 +295,7 @@ async function refresh() {
       state.lastOkAt = Date.now();
     }
     renderAll();
-    if (!unreachable) setText('updated', `Updated ${new Date().toLocaleTimeString()}`);
+    if (!unreachable) setText('updated', `Updated ${timeUtc(Date.now())}`);
   } finally {
     state.busy = false;
   }

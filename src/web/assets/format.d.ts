@@ -9,6 +9,7 @@ export declare function usd(n: unknown): string;
 export declare function ms(n: unknown): string;
 export declare function date(v: unknown): string;
 export declare function dateTime(v: unknown): string;
+export declare function timeUtc(v: unknown): string;
 export declare function month(v: unknown): string;
 export declare function periodRange(start: unknown, end: unknown): string;
 export declare function daysLeft(end: unknown, now: Date): number | null;

@@ -62,6 +62,7 @@ export function ms(n) {
 
 const DATE = new Intl.DateTimeFormat('en-US', { year: 'numeric', month: 'short', day: 'numeric', timeZone: 'UTC' });
 const DATETIME = new Intl.DateTimeFormat('en-US', { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false, timeZone: 'UTC' });
+const TIME = new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false, timeZone: 'UTC' });
 const MONTH = new Intl.DateTimeFormat('en-US', { year: 'numeric', month: 'short', timeZone: 'UTC' });
 
 function toDate(v) {
@@ -78,6 +79,12 @@ export function date(v) {
 export function dateTime(v) {
   const d = toDate(v);
   return d ? `${DATETIME.format(d)} UTC` : '–';
+}
+
+/** A time of day as the page shows every time: UTC, 24-hour ("16:43:05 UTC"). */
+export function timeUtc(v) {
+  const d = toDate(v);
+  return d ? `${TIME.format(d)} UTC` : '–';
 }
 
 export function month(v) {
