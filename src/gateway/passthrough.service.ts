@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EVENT_STORE, EventStore, NO_STREAM } from '../../libs/event-store/port';
+import { joinIdParts } from '../../libs/ids/composite-id';
 import { sha256Uuid } from '../../libs/ids/name-based-uuid';
 import { IdentityFacade } from '../identity';
 import { OperationSpec, OperationTable, parsePassthrough } from './operations';
 
-/** Stored audit event (frozen shape). Stream: `passthrough-{tenant_id}-{request_id}`, appended with no_stream. */
+/** Stored audit event (frozen shape). Stream: `passthrough-{parts}` (tenant id, request id), appended with no_stream. */
 export interface PassthroughCallMadeData {
   tenant_id: string;
   user_id: string;
@@ -18,7 +19,8 @@ export interface PassthroughCallMadeData {
   occurred_at: string;
 }
 
-export const passthroughStreamId = (tenantId: string, requestId: string) => `passthrough-${tenantId}-${requestId}`;
+/** Its parts length-prefixed, as every composite id (libs/ids/composite-id.ts). */
+export const passthroughStreamId = (tenantId: string, requestId: string) => `passthrough-${joinIdParts(tenantId, requestId)}`;
 
 /**
  * The operator's passthrough operations (`PUT /api/admin/tenants/{id}` with `"passthrough": ["openai:GET /v1/files"]`):
