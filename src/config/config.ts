@@ -190,7 +190,9 @@ function readMasterKeyFile(file: string): Buffer | null {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    // No such file (ENOTDIR: a part of DATA_DIR is a file, so there is none either; the stores then say what is wrong).
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
     throw new ConfigError('DATA_DIR/master.key', `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): ${file}`);
   }
   const key = parseMasterKey(text.trim());

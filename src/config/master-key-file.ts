@@ -1,5 +1,6 @@
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
+import { describe, StoreOpenError } from '../../libs/sqlite/open-database';
 import { AppConfig, parseMasterKey } from './config';
 
 /** The key files this process created (the server's configuration is read again by Nest: it cannot carry a flag). */
@@ -27,13 +28,14 @@ export type MasterKeyOutcome =
 export function ensureMasterKey(config: AppConfig): MasterKeyOutcome {
   if (config.masterKey) return { kind: 'present' };
   if (config.mongodbUrl) return { kind: 'not_created', reason: 'MONGODB_URL is set: the provider keys are shared by every instance, so set TOLLGATE_MASTER_KEY (or mount the same DATA_DIR/master.key on each)' };
-  fs.mkdirSync(config.dataDir, { recursive: true });
   const hex = randomBytes(32).toString('hex');
   let fd: number;
   try {
+    fs.mkdirSync(config.dataDir, { recursive: true });
     fd = fs.openSync(config.masterKeyFile, 'wx', 0o600);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // The same words as the stores' for a directory they cannot use.
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new StoreOpenError(`Cannot use the data directory ${config.dataDir} (set DATA_DIR to a writable directory): ${describe(err)}`, err);
     // Another process created it between loadConfig and here: use its key.
     const theirs = parseMasterKey(fs.readFileSync(config.masterKeyFile, 'utf8').trim());
     if (!theirs) throw new Error(`${config.masterKeyFile} does not hold a master key (64 hex characters)`);
