@@ -217,7 +217,7 @@ export function eventStoreContract(adapter: string, harness: EventStoreHarness):
       });
     });
 
-    describe('reading', () => {
+    describe('reading: empty logs, long logs, typed windows', () => {
       it('a fresh log has no head and nothing to read', async () => {
         const fresh = await harness.openFresh();
         try {
@@ -256,7 +256,7 @@ export function eventStoreContract(adapter: string, harness: EventStoreHarness):
       });
     });
 
-    describe('reading (as before)', () => {
+    describe('reading', () => {
       it('reads a stream forwards and backwards from a revision with a count', async () => {
         const s = streamOf();
         await store.append(s, Array.from({ length: 6 }, (_, i) => event('Step', { i })), NO_STREAM);
