@@ -151,6 +151,7 @@ export function eventStoreContract(adapter: string, harness: EventStoreHarness):
         const first = await store.append(s1, [e], NO_STREAM);
         const again = await store.append(s2, [e], NO_STREAM);
         expect(again).toEqual({ duplicate: true, position: first.position, nextExpectedRevision: -1n });
+        expect(await store.append(s2, [e], STREAM_EXISTS)).toEqual({ duplicate: true, position: first.position, nextExpectedRevision: -1n });
         expect(await store.readStream(s2)).toEqual([]);
         expect((await store.readStream(s1)).map((x) => x.id)).toEqual([e.id]);
       });

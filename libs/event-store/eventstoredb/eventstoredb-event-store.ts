@@ -178,7 +178,17 @@ export class EventStoreDbEventStore implements EventStore {
 
   /** Writes the intent at the claim stream's next revision (compare-and-set), the other ids' pointers, then the data. */
   private async claimAndWrite(streamId: string, encoded: EncodedEvent[], expected: ExpectedRevision, owner: string, claimAfter: bigint): Promise<AppendResult | null> {
-    const after = await this.revisionToWriteAfter(streamId, expected);
+    let after: bigint;
+    try {
+      after = await this.revisionToWriteAfter(streamId, expected);
+    } catch (err) {
+      // stream_exists on a missing stream: still a duplicate if the ids are stored (elsewhere), as the port says.
+      if (!(err instanceof WrongExpectedVersionError) || claimAfter >= 0n) throw err;
+      const state = await this.claimState(encoded[0].id);
+      const found = state.kind === 'none' ? null : await this.settle(state, encoded[0].id);
+      if (found?.kind === 'stored') return this.storedOutcome(found, streamId, encoded, owner);
+      throw err;
+    }
     const intent: Intent = { owner, stream: streamId, after: after.toString(), mode: typeof expected === 'bigint' || expected === 'no_stream' ? 'exact' : 'move', existsRequired: expected === 'stream_exists', events: encoded };
     const lead = encoded[0].id;
     if (!(await this.cas(claimStream(lead), INTENT, intent, claimAfter))) return null;
