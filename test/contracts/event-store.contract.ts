@@ -151,6 +151,7 @@ export function eventStoreContract(adapter: string, harness: EventStoreHarness):
         const first = await store.append(s1, [e], NO_STREAM);
         const again = await store.append(s2, [e], NO_STREAM);
         expect(again).toEqual({ duplicate: true, position: first.position, nextExpectedRevision: -1n });
+        expect(await store.append(s2, [e], STREAM_EXISTS)).toEqual({ duplicate: true, position: first.position, nextExpectedRevision: -1n });
         expect(await store.readStream(s2)).toEqual([]);
         expect((await store.readStream(s1)).map((x) => x.id)).toEqual([e.id]);
       });
@@ -217,7 +218,7 @@ export function eventStoreContract(adapter: string, harness: EventStoreHarness):
       });
     });
 
-    describe('reading', () => {
+    describe('reading: empty logs, long logs, typed windows', () => {
       it('a fresh log has no head and nothing to read', async () => {
         const fresh = await harness.openFresh();
         try {
@@ -256,7 +257,7 @@ export function eventStoreContract(adapter: string, harness: EventStoreHarness):
       });
     });
 
-    describe('reading (as before)', () => {
+    describe('reading', () => {
       it('reads a stream forwards and backwards from a revision with a count', async () => {
         const s = streamOf();
         await store.append(s, Array.from({ length: 6 }, (_, i) => event('Step', { i })), NO_STREAM);

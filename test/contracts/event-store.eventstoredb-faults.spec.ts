@@ -131,7 +131,7 @@ describe('EventStoreDB adapter under faults (protocol fake)', () => {
     store = await EventStoreDbEventStore.connect(fake.url, { readDeadlineMs: 150, appendDeadlineMs: 150 });
     fake.delayMs = 400;
     await expect(store.readStream(s)).rejects.toBeInstanceOf(EventStoreUnavailableError);
-    await expect(store.ping()).rejects.toThrow(/within 150 ms/);
+    await expect(store.ping()).rejects.toThrow(/did not answer the health read within 150 ms/);
     const e = event('Late');
     await expect(store.append(s, [e], 0n)).rejects.toBeInstanceOf(EventStoreUnavailableError);
     fake.delayMs = 0;

@@ -14,7 +14,8 @@ import * as path from 'path';
 import { Cluster, Instance, sleep } from '../support/cluster';
 import { FaultUpstream } from './support/fault-upstream';
 import { compareWithRebuild, RebuildComparison } from './support/rebuild-check';
-import { eventsOfTypes, integrityCheck } from './support/stores';
+import { ESDB_DUMP, eventsOfTypes, integrityCheck } from './support/stores';
+import { FakeProcess, startFakeProcess } from '../fakes/eventstoredb/fake-process';
 import { chat, checkUsage, compareSummaries, reportEvent, reportWithRetry, setupTenant, subscribeUsers, waitCaughtUp } from './support/workload';
 
 export interface CrashDrillOptions {
@@ -28,6 +29,11 @@ export interface CrashDrillOptions {
   users?: number;
   /** Extra env (TOLLGATE_TEST_FAULTS...). */
   env?: Record<string, string | undefined>;
+  /**
+   * The log on EventStoreDB: the protocol fake in its own process (EVENTSTORE_URL points at it; read models stay on
+   * SQLite). `restarts`: the fake restarts this many times during the load (connections drop, subscriptions end).
+   */
+  eventStoreFake?: { restarts: number };
   log?: (line: string) => void;
 }
 
@@ -56,7 +62,8 @@ export async function runCrashDrill(o: CrashDrillOptions): Promise<CrashDrillRes
   const log = o.log ?? ((s: string) => process.stdout.write(s + '\n'));
   const upstream = new FaultUpstream();
   await upstream.start();
-  const env = { TOLLGATE_UPSTREAM_OPENAI: upstream.url, ...o.env };
+  const fake: FakeProcess | null = o.eventStoreFake ? await startFakeProcess() : null;
+  const env = { TOLLGATE_UPSTREAM_OPENAI: upstream.url, ...(fake ? { EVENTSTORE_URL: fake.url } : {}), ...o.env };
   const cluster = await Cluster.start({ instances: o.instances ?? 2, env });
   const users = Array.from({ length: o.users ?? 4 }, (_, i) => `crash-user-${i}`);
   const tenant = await setupTenant(cluster.instances[0], cluster.adminKey, { tenantId: 'crash-tenant', planId: 'crash-unlimited', limits: {} });
@@ -107,6 +114,10 @@ export async function runCrashDrill(o: CrashDrillOptions): Promise<CrashDrillRes
     for (let k = 0; k < o.kills; k++) {
       const gap = (o.minGapMs ?? 300) + Math.random() * ((o.maxGapMs ?? 1500) - (o.minGapMs ?? 300));
       await sleep(gap);
+      if (fake && k < o.eventStoreFake!.restarts) {
+        await fake.control('/restart?downMs=200');
+        log(`EventStoreDB fake restarted (200 ms down) before kill ${k + 1}`);
+      }
       const victim = cluster.instances[(Math.random() * cluster.size) | 0];
       await victim.kill9();
       kills++;
@@ -120,6 +131,7 @@ export async function runCrashDrill(o: CrashDrillOptions): Promise<CrashDrillRes
     await Promise.allSettled(clients);
   }
   await waitCaughtUp(cluster, 60_000);
+  if (fake) await fake.dump(path.join(cluster.dataDir, ESDB_DUMP));
 
   const check = checkUsage(cluster.dataDir, tenant.tenantId, acked, 'report');
   const recordedGatewayEvents = eventsOfTypes(cluster.dataDir, ['UsageRecorded']).filter((e) => e.data.tenant_id === tenant.tenantId && e.data.source === 'gateway');
@@ -132,8 +144,9 @@ export async function runCrashDrill(o: CrashDrillOptions): Promise<CrashDrillRes
   if (otherPeriods) log(`note: ${otherPeriods} usage records fell in another period than the one served`);
   await cluster.stop();
   const rebuild = await compareWithRebuild(cluster.dataDir, { env });
-  const integrity = { events: integrityCheck(path.join(cluster.dataDir, 'events.db')), readModels: integrityCheck(path.join(cluster.dataDir, 'read-models.db')) };
+  const integrity = { events: fake ? 'EventStoreDB (fake): no file' : integrityCheck(path.join(cluster.dataDir, 'events.db')), readModels: integrityCheck(path.join(cluster.dataDir, 'read-models.db')) };
   await upstream.stop();
+  await fake?.stop();
   const result: CrashDrillResult = {
     kills,
     restarts: cluster.instances.reduce((n, i) => n + i.starts - 1, 0),

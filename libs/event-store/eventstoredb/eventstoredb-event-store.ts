@@ -59,7 +59,7 @@ import {
 export interface EventStoreDbOptions {
   /** Bound on one append call (each gRPC append), default 10 s. */
   appendDeadlineMs?: number;
-  /** Bound on one read (the whole call, first to last event), default 10 s. */
+  /** Bound on the wait for each message of a read (the first, and each next one), default 10 s. */
   readDeadlineMs?: number;
   /** The server's MaxAppendSize (default 1 MiB): larger appends are refused before they are sent. */
   maxAppendSize?: number;
@@ -178,7 +178,17 @@ export class EventStoreDbEventStore implements EventStore {
 
   /** Writes the intent at the claim stream's next revision (compare-and-set), the other ids' pointers, then the data. */
   private async claimAndWrite(streamId: string, encoded: EncodedEvent[], expected: ExpectedRevision, owner: string, claimAfter: bigint): Promise<AppendResult | null> {
-    const after = await this.revisionToWriteAfter(streamId, expected);
+    let after: bigint;
+    try {
+      after = await this.revisionToWriteAfter(streamId, expected);
+    } catch (err) {
+      // stream_exists on a missing stream: still a duplicate if the ids are stored (elsewhere), as the port says.
+      if (!(err instanceof WrongExpectedVersionError) || claimAfter >= 0n) throw err;
+      const state = await this.claimState(encoded[0].id);
+      const found = state.kind === 'none' ? null : await this.settle(state, encoded[0].id);
+      if (found?.kind === 'stored') return this.storedOutcome(found, streamId, encoded, owner);
+      throw err;
+    }
     const intent: Intent = { owner, stream: streamId, after: after.toString(), mode: typeof expected === 'bigint' || expected === 'no_stream' ? 'exact' : 'move', existsRequired: expected === 'stream_exists', events: encoded };
     const lead = encoded[0].id;
     if (!(await this.cas(claimStream(lead), INTENT, intent, claimAfter))) return null;
@@ -331,7 +341,7 @@ export class EventStoreDbEventStore implements EventStore {
   // ---- reads ----
 
   /**
-   * Runs one read to its end, or until `onEvent` returns false, within the read deadline. A read stopped early (or
+   * Runs one read to its end, or until `onEvent` returns false, each message within the read deadline. A read stopped early (or
    * past its deadline) cancels its gRPC call and keeps its stream flowing to the end: leaving a for-await would only
    * pause the client's stream, and a call that stays paused stays open (and keeps `dispose()` waiting) for good.
    * Transient failures are retried (a read has no side effect). A missing stream reads as nothing.
@@ -350,12 +360,20 @@ export class EventStoreDbEventStore implements EventStore {
             else resolve();
           };
           const stop = () => void read.cancel().catch(() => undefined);
-          const timer = setTimeout(() => {
-            stop();
-            finish(new EventStoreUnavailableError(`EventStoreDB did not complete the ${what} within ${this.readDeadlineMs} ms`));
-          }, this.readDeadlineMs);
+          // The deadline bounds the wait for each message, not the whole read: a large page keeps going while the
+          // server keeps answering, a hung server is given up on within the deadline.
+          let timer: NodeJS.Timeout;
+          const arm = () => {
+            clearTimeout(timer);
+            timer = setTimeout(() => {
+              stop();
+              finish(new EventStoreUnavailableError(`EventStoreDB did not answer the ${what} within ${this.readDeadlineMs} ms`));
+            }, this.readDeadlineMs);
+          };
+          arm();
           read.on('data', (r: ResolvedEvent) => {
             if (settled) return;
+            arm();
             let more: boolean | void;
             try {
               more = onEvent(r);
@@ -550,6 +568,8 @@ class EsdbSubscription implements Subscription {
   private failure: unknown = null;
   private attempts = 0;
   private disconnectedAt: number | null = null;
+  /** When the server last sent anything (an event, a checkpoint, go-live). */
+  private lastMessageAt = 0;
   private readonly batchSize: number;
 
   constructor(
@@ -589,6 +609,7 @@ class EsdbSubscription implements Subscription {
     stream.on('data', (r: AllStreamResolvedEvent) => {
       if (stream !== this.stream) return;
       this.received++;
+      this.lastMessageAt = Date.now();
       this.attempts = 0;
       this.disconnectedAt = null;
       let e: StoredEvent | null;
@@ -631,6 +652,7 @@ class EsdbSubscription implements Subscription {
   /** Queues a checkpoint or go-live behind every event the server sent before it. */
   private mark(stream: AllStreamSubscription, item: Item): void {
     if (stream !== this.stream) return;
+    this.lastMessageAt = Date.now();
     const after = this.received + stream.readableLength;
     this.markers.push({ after, item });
     this.flushMarkers();
@@ -723,8 +745,10 @@ class EsdbSubscription implements Subscription {
       if (this.failure) throw this.failure;
       if (this.stopped) return;
       // No event of these types in (watermark, reached] is in the log, so none is still to come there: whatever the
-      // subscription delivers next lies beyond. Valid in catch-up too; done only when idle, to keep reads few.
-      if (!this.handling && this.queue.length === 0) {
+      // subscription delivers next lies beyond. Valid in catch-up too, but done only once the server has gone quiet
+      // (live, or nothing for 50 ms): while it catches up, its own checkpoints move the position (every 32 events).
+      const quiet = this.state === 'live' || Date.now() - this.lastMessageAt >= 50;
+      if (!this.handling && this.queue.length === 0 && quiet) {
         const from = this.watermark;
         const look = await this.store.matchingAfter(from, target, this.options.types);
         if (!look.found) this.advance(look.reached);

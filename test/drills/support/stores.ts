@@ -80,8 +80,24 @@ export interface LoggedEvent {
   data: any;
 }
 
+/**
+ * A drill whose log is on EventStoreDB (the protocol fake) writes the log's events here first (FakeProcess.dump);
+ * the checks below then read it instead of events.db.
+ */
+export const ESDB_DUMP = 'events-esdb.jsonl';
+
 /** Events of the given types, in log order. */
 export function eventsOfTypes(dataDir: string, types: readonly string[]): LoggedEvent[] {
+  const dumped = path.join(dataDir, ESDB_DUMP);
+  if (fs.existsSync(dumped)) {
+    const wanted = new Set(types);
+    return fs
+      .readFileSync(dumped, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as LoggedEvent)
+      .filter((e) => wanted.has(e.type));
+  }
   const db = open(path.join(dataDir, 'events.db'));
   try {
     const rows = db.prepare(`SELECT position, event_id, stream_id, type, data FROM events WHERE type IN (${types.map(() => '?').join(',')}) ORDER BY position`).all(...types) as Array<any>;

@@ -305,6 +305,18 @@ export class FakeEventStoreDb {
 
   // ---- Read (Services/Transport/Grpc/Streams.Read.cs and the Enumerators) ----
 
+  /** Index of the first record at or after `position` (the log is in position order). */
+  private firstAtOrAfter(position: bigint): number {
+    let lo = 0;
+    let hi = this.log.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.log[mid].position < position) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   private async onRead(call: grpc.ServerWritableStream<any, any>): Promise<void> {
     const o = call.request.getOptions();
     const subscription = o.hasSubscription();
@@ -322,7 +334,8 @@ export class FakeEventStoreDb {
     call.on('close', close);
     const backwards = o.getReadDirection() === 1;
     const count = BigInt(o.getCount());
-    let records: FakeRecord[];
+    // The records to send, lazily, in order: an index walk over the stream's or the log's array (both sorted).
+    let next: () => FakeRecord | undefined;
     if (o.hasStream()) {
       const so = o.getStream();
       const streamId = Buffer.from(so.getStreamIdentifier().getStreamName_asU8()).toString('utf8');
@@ -336,19 +349,21 @@ export class FakeEventStoreDb {
         close();
         return void call.end();
       }
-      const all = indices.map((i) => this.log[i]);
-      const from = so.hasRevision() ? BigInt(so.getRevision()) : so.hasEnd() ? BigInt(all.length) : 0n;
-      records = backwards ? all.filter((r) => (so.hasEnd() ? true : r.revision <= from)).reverse() : all.filter((r) => r.revision >= from);
+      const n = indices.length;
+      const from = so.hasRevision() ? Number(so.getRevision()) : so.hasEnd() ? n - 1 : 0;
+      let i = backwards ? Math.min(from, n - 1) : from;
+      next = () => (backwards ? (i >= 0 ? this.log[indices[i--]] : undefined) : i < n ? this.log[indices[i++]] : undefined);
     } else {
       const ao = o.getAll();
-      // $all forwards from a position: from that position on (inclusive); backwards: before it (AllOptions).
+      // $all forwards from a position: from that position on (inclusive); backwards: the events before it.
       const from = ao.hasPosition() ? BigInt(ao.getPosition().getCommitPosition()) : null;
-      if (backwards) records = this.log.filter((r) => ao.hasEnd() || from === null || r.position < from).reverse();
-      else records = this.log.filter((r) => ao.hasStart() || from === null || r.position >= from);
+      let i: number;
+      if (backwards) i = ao.hasEnd() || from === null ? this.log.length - 1 : this.firstAtOrAfter(from) - 1;
+      else i = ao.hasStart() || from === null ? 0 : this.firstAtOrAfter(from);
+      next = () => (backwards ? (i >= 0 ? this.log[i--] : undefined) : i < this.log.length ? this.log[i++] : undefined);
     }
     let sent = 0n;
-    for (const r of records) {
-      if (sent >= count || call.cancelled) break;
+    for (let r = next(); r && sent < count && !call.cancelled; r = next()) {
       // Written with backpressure, as the server's channel writer waits for the client to read.
       if (!call.write(eventResp(r))) await new Promise((res) => call.once('drain', res));
       sent++;
@@ -378,8 +393,7 @@ export class FakeEventStoreDb {
     call.on('close', drop);
     const after = ao.hasPosition() ? BigInt(ao.getPosition().getCommitPosition()) : ao.hasEnd() ? this.nextPosition : -1n;
     void (async () => {
-      let i = this.log.findIndex((r) => r.position > after);
-      if (i < 0) i = this.log.length;
+      let i = this.firstAtOrAfter(after + 1n);
       let last: FakeRecord | null = null;
       // Events appended during catch-up are read by the loop (it runs to the log's end as it stands then).
       while (i < this.log.length) {
