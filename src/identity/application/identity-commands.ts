@@ -67,7 +67,7 @@ export class IdentityCommands {
     const plan = input.default_plan_id ?? 'free';
     this.requirePlan(plan);
     const r = await handleCommand(this.events, tenantStreamId(input.tenant_id), tenantDecider, { type: 'CreateTenant', data: { tenant_id: input.tenant_id, name: input.name, default_plan_id: plan, at: this.clock.now() } }, { now: this.clock.now() });
-    const view = { tenant_id: r.state.tenant_id, name: r.state.name, default_plan_id: r.state.default_plan_id, created_at: r.state.created_at };
+    const view = { tenant_id: r.state.tenant_id, name: r.state.name, default_plan_id: r.state.default_plan_id, created_at: r.state.created_at, passthrough: [] };
     this.tenants.remember(view);
     return view;
   }
@@ -85,7 +85,7 @@ export class IdentityCommands {
 
   async listTenants(): Promise<TenantView[]> {
     const page = await this.reads.collection<TenantDoc>(TENANTS).find({}, { limit: 10_000, sort: { field: 'tenant_id', direction: 'asc' } });
-    return page.items.map((d) => ({ tenant_id: d.tenant_id, name: d.name, default_plan_id: d.default_plan_id, created_at: d.created_at }));
+    return page.items.map((d) => ({ tenant_id: d.tenant_id, name: d.name, default_plan_id: d.default_plan_id, created_at: d.created_at, passthrough: d.passthrough ?? [] }));
   }
 
   async requireTenant(tenantId: string): Promise<TenantView> {
