@@ -2,7 +2,7 @@ import { randomUUID } from 'crypto';
 import { EVENT_STORE, EventStore } from '../../libs/event-store/port';
 import { UsageRecordedData, usageStreamId } from '../../src/metering';
 import { SubscriptionsFacade } from '../../src/subscriptions';
-import type { TestApp } from '../support/test-app';
+import { TEST_ADMIN_KEY, TestApp } from '../support/test-app';
 
 /** Appends `n` recorded Tavily searches of a user straight to the log (as metering would), in the user's period. */
 export async function appendSearches(t: TestApp, tenantId: string, user: string, n: number): Promise<void> {
@@ -27,4 +27,10 @@ export async function eventually(check: () => Promise<boolean>, timeoutMs = 5000
     if (Date.now() > until) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** The operator creates a tenant (on `defaultPlanId`) and its tenant key; returns the key. */
+export async function tenantWithKey(t: TestApp, tenantId: string, defaultPlanId: string): Promise<string> {
+  await t.request('POST', '/api/admin/tenants', { key: TEST_ADMIN_KEY, body: { tenant_id: tenantId, name: tenantId, default_plan_id: defaultPlanId } });
+  return (await t.request('POST', `/api/admin/tenants/${tenantId}/keys`, { key: TEST_ADMIN_KEY, body: { role: 'tenant' } })).body.key;
 }

@@ -3,7 +3,7 @@ import { AddressInfo } from 'net';
 import { randomUUID } from 'crypto';
 import { EVENT_STORE, EventStore } from '../../libs/event-store/port';
 import { seal } from '../../src/alerts/infrastructure/secret-box';
-import { appendSearches, eventually } from '../fakes/recorded-usage';
+import { appendSearches, eventually, tenantWithKey } from '../fakes/recorded-usage';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { startTestApp, TEST_ADMIN_KEY, TEST_MASTER_KEY, TestApp } from '../support/test-app';
 
@@ -44,8 +44,7 @@ describe('Webhooks go only to public addresses', () => {
     es = t.app.get<EventStore>(EVENT_STORE);
     await t.request('PUT', '/api/admin/plans/hooky', { key: TEST_ADMIN_KEY, body: { name: 'Hooky', monthly_price: 5, yearly_price: 50, limits: { tavily_calls: 10 } } });
     for (const id of ['ssrf-shop', 'old-shop']) {
-      await t.request('POST', '/api/admin/tenants', { key: TEST_ADMIN_KEY, body: { tenant_id: id, name: id, default_plan_id: 'hooky' } });
-      keys[id] = (await t.request('POST', `/api/admin/tenants/${id}/keys`, { key: TEST_ADMIN_KEY, body: { role: 'tenant' } })).body.key;
+      keys[id] = await tenantWithKey(t, id, 'hooky');
     }
   });
   afterAll(async () => t?.close());

@@ -1,4 +1,4 @@
-import { appendSearches, eventually } from '../fakes/recorded-usage';
+import { appendSearches, eventually, tenantWithKey } from '../fakes/recorded-usage';
 import { WebhookReceiver } from '../fakes/webhook-receiver';
 import { startTestApp, TEST_ADMIN_KEY, TestApp } from '../support/test-app';
 
@@ -9,8 +9,7 @@ describe('Webhooks a tenant can trust (loopback receivers: private addresses all
   const SECRET = 'whsec_first_secret_0123456789';
 
   async function tenant(id: string) {
-    await t.request('POST', '/api/admin/tenants', { key: TEST_ADMIN_KEY, body: { tenant_id: id, name: id, default_plan_id: 'hooky' } });
-    keys[id] = (await t.request('POST', `/api/admin/tenants/${id}/keys`, { key: TEST_ADMIN_KEY, body: { role: 'tenant' } })).body.key;
+    keys[id] = await tenantWithKey(t, id, 'hooky');
   }
 
   const usage = (tenantId: string, user: string, n: number) => appendSearches(t, tenantId, user, n);
